@@ -1,0 +1,44 @@
+"""Sphinx configuration of the skmanifold_attn documentation."""
+
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import skmanifold_attn
+
+project = "skmanifold_attn"
+author = "The skmanifold_attn developers"
+copyright = "2026, The skmanifold_attn developers"
+version = release = skmanifold_attn.__version__
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.mathjax",
+    "sphinx.ext.doctest",
+    "numpydoc",
+    "sphinx_gallery.gen_gallery",
+]
+
+templates_path = ["_templates"]
+exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "sg_execution_times.rst"]
+autosummary_generate = True
+autodoc_default_options = {"members": True, "inherited-members": True}
+numpydoc_show_class_members = False
+numpydoc_class_members_toctree = False
+
+html_theme = "pydata_sphinx_theme"
+html_static_path = ["_static"]
+html_title = f"skmanifold_attn {release}"
+
+# The examples run when the gallery is built; `-D plot_gallery=0` skips them.
+sphinx_gallery_conf = {
+    "examples_dirs": "../examples",
+    "gallery_dirs": "auto_examples",
+    "filename_pattern": r"plot_",
+    "download_all_examples": False,
+    "plot_gallery": os.environ.get("SKMA_PLOT_GALLERY", "True"),
+    "within_subsection_order": "FileNameSortKey",
+}

@@ -1,0 +1,1 @@
+"""Private numpy neural-network core shared by attention and VAE estimators."""

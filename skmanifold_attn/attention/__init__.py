@@ -1,0 +1,3 @@
+"""attention estimators."""
+
+__all__ = []

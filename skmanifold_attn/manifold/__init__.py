@@ -1,0 +1,3 @@
+"""manifold estimators."""
+
+__all__ = []

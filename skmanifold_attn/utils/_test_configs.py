@@ -1,0 +1,45 @@
+"""Configurations the shared tests build estimators with.
+
+Each public estimator adds an entry here when it lands:
+
+- ``INSTANCE_PARAMS[name]``: a list of parameter dicts, one test configuration
+  each; the first must be fast (it is used by the bad-input and distributed
+  tests too). An estimator without an entry is tested with its defaults.
+- ``EXPECTED_FAILED_CHECKS[name]``: ``{check name: written reason}``.
+- ``GRIDS[name]``: the small parameter grid of the distributed GridSearchCV test.
+"""
+
+from ._discovery import all_estimators
+
+INSTANCE_PARAMS = {}
+
+EXPECTED_FAILED_CHECKS = {}
+
+GRIDS = {}
+
+
+def instances(fast_only=False):
+    """Yield one estimator per configuration of every public estimator."""
+    for name, cls in all_estimators():
+        configs = INSTANCE_PARAMS.get(name, [{}])
+        for params in configs[:1] if fast_only else configs:
+            yield cls(**params)
+
+
+def expected_failed_checks(estimator):
+    """Return ``{check name: reason}`` of the checks known to fail."""
+    return dict(EXPECTED_FAILED_CHECKS.get(type(estimator).__name__, {}))
+
+
+def instance_id(estimator):
+    """A short readable id: the class name and the non-default parameters."""
+    params = INSTANCE_PARAMS.get(type(estimator).__name__, [{}])
+    own = estimator.get_params(deep=False)
+    for config in params:
+        if all(
+            own.get(key) is value or own.get(key) == value
+            for key, value in config.items()
+        ):
+            shown = ",".join(f"{key}={value}" for key, value in config.items())
+            return f"{type(estimator).__name__}({shown})"
+    return type(estimator).__name__

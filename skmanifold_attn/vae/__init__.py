@@ -1,0 +1,3 @@
+"""vae estimators."""
+
+__all__ = []

@@ -1,0 +1,147 @@
+"""Layers of the shared core: every backward pass against finite differences."""
+
+import numpy as np
+import pytest
+
+from skmanifold_attn._nn._layers import (
+    ACTIVATIONS,
+    Dense,
+    LayerNorm,
+    activate,
+    glorot_uniform,
+    mlp,
+)
+from skmanifold_attn._nn._losses import (
+    log_softmax,
+    softmax,
+    softmax_cross_entropy,
+    squared_error,
+)
+
+
+def _numeric_grad(f, array, eps=1e-6):
+    """Central differences of the scalar f() with respect to ``array``."""
+    grad = np.zeros_like(array)
+    flat, gflat = array.reshape(-1), grad.reshape(-1)
+    for i in range(flat.size):
+        old = flat[i]
+        flat[i] = old + eps
+        up = f()
+        flat[i] = old - eps
+        down = f()
+        flat[i] = old
+        gflat[i] = (up - down) / (2 * eps)
+    return grad
+
+
+def _check_layer(layer, X, rng):
+    """Loss sum(forward(X) * R): analytic grads of params and input vs numeric."""
+    out = layer.forward(X)
+    R = rng.normal(size=out.shape)
+
+    def loss():
+        return float(np.sum(layer.predict(X) * R))
+
+    layer.forward(X)
+    dX = layer.backward(R.copy())
+    for param, grad in zip(layer.params, layer.grads, strict=True):
+        np.testing.assert_allclose(
+            grad, _numeric_grad(loss, param), rtol=1e-5, atol=1e-7
+        )
+    np.testing.assert_allclose(dX, _numeric_grad(loss, X), rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+@pytest.mark.parametrize("shape", [(5, 4), (3, 2, 4)])
+def test_dense_backward_matches_finite_differences(activation, shape):
+    rng = np.random.RandomState(0)
+    layer = Dense(4, 3, activation=activation, rng=rng)
+    # Keep relu inputs away from the kink at 0 where differences are wrong.
+    X = rng.normal(size=shape) + 0.05
+    _check_layer(layer, X, rng)
+
+
+def test_layer_norm_backward_matches_finite_differences():
+    rng = np.random.RandomState(1)
+    layer = LayerNorm(5)
+    layer.gamma[:] = rng.normal(size=5)
+    layer.beta[:] = rng.normal(size=5)
+    _check_layer(layer, rng.normal(size=(2, 3, 5)), rng)
+
+
+def test_layer_norm_output_is_normalised():
+    X = np.random.RandomState(0).normal(3, 5, size=(10, 8))
+    Y = LayerNorm(8).forward(X)
+    np.testing.assert_allclose(Y.mean(axis=1), 0, atol=1e-12)
+    np.testing.assert_allclose(Y.std(axis=1), 1, rtol=1e-4)
+
+
+def test_mlp_backward_matches_finite_differences():
+    rng = np.random.RandomState(2)
+    net = mlp(
+        [4, 6, 5, 2],
+        activation="tanh",
+        out_activation="logistic",
+        rng=rng,
+        dtype=np.float64,
+    )
+    assert len(net.params) == len(net.grads) == len(net.penalized) == 6
+    assert net.penalized == [True, False] * 3
+    _check_layer(net, rng.normal(size=(7, 4)), rng)
+
+
+def test_glorot_bounds_follow_sklearn():
+    rng = np.random.RandomState(0)
+    W = glorot_uniform(30, 20, activation="relu", rng=rng, dtype=np.float64)
+    assert np.abs(W).max() <= np.sqrt(6 / 50)
+    assert np.abs(W).max() > 0.9 * np.sqrt(6 / 50)
+    W = glorot_uniform(30, 20, activation="logistic", rng=rng, dtype=np.float64)
+    assert np.abs(W).max() <= np.sqrt(2 / 50)
+    assert np.abs(W).max() > 0.9 * np.sqrt(2 / 50)
+
+
+def test_activations_values():
+    z = np.array([-2.0, 0.0, 3.0])
+    np.testing.assert_allclose(activate("relu", z.copy()), [0, 0, 3])
+    np.testing.assert_allclose(activate("tanh", z.copy()), np.tanh(z))
+    np.testing.assert_allclose(activate("logistic", z.copy()), 1 / (1 + np.exp(-z)))
+    np.testing.assert_allclose(activate("identity", z.copy()), z)
+    with np.errstate(over="raise"):
+        assert activate("logistic", np.array([-1000.0]))[0] == 0.0
+    with pytest.raises(ValueError, match="Unknown activation"):
+        activate("swish", z.copy())
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_layers_preserve_dtype(dtype):
+    rng = np.random.RandomState(0)
+    net = mlp([4, 8, 3], activation="relu", rng=rng, dtype=dtype)
+    X = rng.normal(size=(6, 4)).astype(dtype)
+    out = net.forward(X)
+    dX = net.backward(np.ones_like(out))
+    assert out.dtype == dtype and dX.dtype == dtype
+    assert all(g.dtype == dtype for g in net.grads)
+    norm = LayerNorm(4, dtype=dtype)
+    assert norm.forward(X).dtype == dtype
+    assert norm.backward(np.ones_like(X)).dtype == dtype
+
+
+def test_softmax_cross_entropy_gradient():
+    rng = np.random.RandomState(3)
+    logits = rng.normal(size=(6, 4))
+    y = rng.randint(4, size=6)
+    loss, grad = softmax_cross_entropy(logits.copy(), y)
+    expected = -np.mean(np.log(softmax(logits))[np.arange(6), y])
+    assert loss == pytest.approx(expected)
+    numeric = _numeric_grad(lambda: softmax_cross_entropy(logits, y)[0], logits)
+    np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=1e-8)
+    np.testing.assert_allclose(log_softmax(logits + 1000), np.log(softmax(logits)))
+
+
+def test_squared_error_gradient():
+    rng = np.random.RandomState(4)
+    pred, target = rng.normal(size=(5, 2)), rng.normal(size=(5, 2))
+    loss, grad = squared_error(pred.copy(), target)
+    assert loss == pytest.approx(0.5 * np.sum((pred - target) ** 2) / 5)
+    numeric = _numeric_grad(lambda: squared_error(pred, target)[0], pred)
+    np.testing.assert_allclose(grad, numeric, rtol=1e-6)

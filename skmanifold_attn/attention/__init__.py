@@ -1,3 +1,5 @@
-"""attention estimators."""
+"""Attention pooling of the tokens of a row."""
 
-__all__ = []
+from ._attention_pooling import AttentionPooling
+
+__all__ = ["AttentionPooling"]

@@ -1,0 +1,444 @@
+"""AttentionPooling: multi-head attention pooling of tokens as a transformer."""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+from .._nn._training import NeuralTrainingMixin
+from ._embedding import EMBEDDINGS, POSITIONAL
+from ._network import AttentionNetwork
+from ._pooling import SCORINGS
+
+
+class AttentionPooling(
+    ClassNamePrefixFeaturesOutMixin,
+    NeuralTrainingMixin,
+    TransformerMixin,
+    BaseEstimator,
+):
+    """Pool the tokens of each row into a fixed-length vector by attention.
+
+    Each row of ``X`` is a sequence or set of ``n_features / token_dim``
+    tokens, each a contiguous block of ``token_dim`` columns. Tokens are
+    embedded, optionally mixed by self-attention blocks, then ``n_seeds``
+    learned queries attend over them with ``n_heads`` heads (pooling by
+    multi-head attention, as in the Set Transformer). The output row is the
+    concatenation of the seeds' pooled vectors, ``n_seeds * embed_dim``
+    columns. The weights are trained with Adam: with ``y``, jointly with a
+    small classification or regression head (dropped from the output);
+    without ``y``, by masked-token reconstruction.
+
+    A token whose columns are all NaN is padding: it is left out of the
+    softmax, so a padded set transforms exactly like the set without the
+    padding, and a row of padding only pools to zeros. Inputs are
+    standardised internally (one mean and scale per within-token column,
+    over all real tokens of the training data).
+
+    Parameters
+    ----------
+    token_dim : int, default=1
+        Columns per token; ``n_features`` must be a multiple of it. With the
+        default every feature is a token, so any table works.
+    embedding : {"per_token", "shared"}, default="per_token"
+        ``"per_token"``: every position has its own linear embedding
+        (order-aware, as FT-Transformer's feature tokenizer). ``"shared"``:
+        one embedding for all tokens; without positions the output is
+        invariant to the order of the tokens (a set).
+    positional : {"sinusoidal", "learned"} or None, default=None
+        Positional encoding added to the token embeddings.
+    embed_dim : int, default=32
+        Width of the token embeddings; a multiple of ``n_heads``.
+    n_heads : int, default=4
+        Number of attention heads.
+    n_seeds : int, default=1
+        Number of learned queries (pooled vectors per row).
+    scoring : {"dot", "additive", "gated"}, default="dot"
+        Attention score: scaled dot product, additive (Bahdanau) or gated
+        (Ilse et al., 2018).
+    n_layers : int, default=0
+        Number of self-attention blocks over the tokens before pooling.
+    mask_fraction : float, default=0.25
+        Share of the tokens hidden by the self-supervised objective (used
+        when fitting without ``y``).
+    alpha : float, default=1e-4
+        Strength of the L2 penalty on the weights.
+    batch_size : int or "auto", default="auto"
+        Mini-batch size; ``"auto"`` is ``min(200, n_samples)``.
+    learning_rate_init : float, default=1e-3
+        Adam's step size.
+    max_iter : int, default=200
+        Maximum number of epochs (passes over the data).
+    tol : float, default=1e-4
+        Improvement of the loss (or validation score) that counts.
+    n_iter_no_change : int, default=10
+        Stop after this many epochs without an improvement of ``tol``.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the data (stratified for
+        classification), stop on its score (accuracy, R², or minus the
+        masked-token loss) and keep the best weights.
+    validation_fraction : float, default=0.1
+        Share of the data held out for early stopping.
+    shuffle : bool, default=True
+        Whether to shuffle the rows at every epoch.
+    warm_start : bool, default=False
+        Continue from the previous fit's weights.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the initial weights, shuffling, hiding and validation split.
+    verbose : bool or int, default=False
+        Print one line per epoch (loss, validation score, seconds).
+
+    Attributes
+    ----------
+    n_tokens_ : int
+        Number of tokens per row.
+    token_importances_ : ndarray of shape (n_tokens_,)
+        Attention weight of each position averaged over the training rows,
+        heads and seeds.
+    loss_curve_ : list of float
+        Mean training loss of every epoch.
+    validation_scores_ : list of float or None
+        Validation score of every epoch (with ``early_stopping``).
+    best_validation_score_ : float or None
+        Best validation score (with ``early_stopping``).
+    best_loss_ : float or None
+        Smallest training loss (without ``early_stopping``).
+    n_iter_ : int
+        Number of epochs run.
+    t_ : int
+        Number of training samples seen.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen during fit, when they are all strings.
+
+    See Also
+    --------
+    sklearn.neural_network.MLPClassifier : The training conventions followed.
+    sklearn.decomposition.PCA : A linear, untrained-by-gradient alternative.
+
+    References
+    ----------
+    .. [1] J. Lee, Y. Lee, J. Kim, A. Kosiorek, S. Choi and Y. W. Teh, "Set
+       Transformer: A Framework for Attention-based Permutation-Invariant
+       Neural Networks", ICML 2019.
+    .. [2] A. Vaswani et al., "Attention Is All You Need", NeurIPS 2017.
+    .. [3] M. Ilse, J. Tomczak and M. Welling, "Attention-based Deep
+       Multiple Instance Learning", ICML 2018.
+    .. [4] D. Bahdanau, K. Cho and Y. Bengio, "Neural Machine Translation by
+       Jointly Learning to Align and Translate", ICLR 2015.
+    .. [5] Y. Gorishniy, I. Rubachev, V. Khrulkov and A. Babenko, "Revisiting
+       Deep Learning Models for Tabular Data", NeurIPS 2021.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skmanifold_attn import AttentionPooling
+    >>> X, y = load_digits(return_X_y=True)
+    >>> pool = AttentionPooling(token_dim=8, embed_dim=16, max_iter=5,
+    ...                         random_state=0)
+    >>> Z = pool.fit_transform(X[:300], y[:300])
+    >>> Z.shape
+    (300, 16)
+    >>> pool.attention_weights(X[:2]).shape
+    (2, 4, 1, 8)
+    """
+
+    _parameter_constraints = {
+        **NeuralTrainingMixin._parameter_constraints,
+        "token_dim": [Interval(Integral, 1, None, closed="left")],
+        "embedding": [StrOptions(set(EMBEDDINGS))],
+        "positional": [StrOptions(set(POSITIONAL)), None],
+        "embed_dim": [Interval(Integral, 1, None, closed="left")],
+        "n_heads": [Interval(Integral, 1, None, closed="left")],
+        "n_seeds": [Interval(Integral, 1, None, closed="left")],
+        "scoring": [StrOptions(set(SCORINGS))],
+        "n_layers": [Interval(Integral, 0, None, closed="left")],
+        "mask_fraction": [Interval(Real, 0, 1, closed="neither")],
+    }
+
+    def __init__(
+        self,
+        *,
+        token_dim=1,
+        embedding="per_token",
+        positional=None,
+        embed_dim=32,
+        n_heads=4,
+        n_seeds=1,
+        scoring="dot",
+        n_layers=0,
+        mask_fraction=0.25,
+        alpha=1e-4,
+        batch_size="auto",
+        learning_rate_init=1e-3,
+        max_iter=200,
+        tol=1e-4,
+        n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
+        shuffle=True,
+        warm_start=False,
+        random_state=None,
+        verbose=False,
+    ):
+        self.token_dim = token_dim
+        self.embedding = embedding
+        self.positional = positional
+        self.embed_dim = embed_dim
+        self.n_heads = n_heads
+        self.n_seeds = n_seeds
+        self.scoring = scoring
+        self.n_layers = n_layers
+        self.mask_fraction = mask_fraction
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate_init = learning_rate_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.shuffle = shuffle
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # -- input -----------------------------------------------------------
+    def _validate_tokens(self, X, reset):
+        X = validate_data(
+            self,
+            X,
+            reset=reset,
+            dtype=[np.float64, np.float32],
+            ensure_all_finite="allow-nan",
+        )
+        n_features = X.shape[1]
+        if reset and n_features % self.token_dim:
+            raise ValueError(
+                f"X has {n_features} features, which is not a multiple of "
+                f"token_dim={self.token_dim}: every token must have token_dim "
+                "contiguous columns."
+            )
+        if self.token_dim > 1:
+            nan = np.isnan(X).reshape(X.shape[0], -1, self.token_dim)
+            if np.any(nan.any(axis=2) & ~nan.all(axis=2)):
+                raise ValueError(
+                    "Input X contains NaN in some but not all columns of a token; "
+                    "a token is padding only when all its token_dim columns are "
+                    "NaN. Impute partially missing tokens first."
+                )
+        return X
+
+    def _fit_standardisation(self, X):
+        tokens = X.reshape(-1, self.token_dim)
+        real = tokens[~np.isnan(tokens[:, 0])]
+        if real.shape[0] == 0:
+            raise ValueError("Input X has no tokens: every token is padding (all NaN).")
+        with np.errstate(over="ignore", invalid="ignore"):
+            mean = real.mean(axis=0, dtype=np.float64)
+            scale = real.std(axis=0, dtype=np.float64)
+        if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(scale))):
+            raise ValueError(
+                "Input X has values too large in magnitude to standardise "
+                "(overflow); rescale X first."
+            )
+        scale[scale < 10 * np.finfo(np.float64).eps * np.maximum(np.abs(mean), 1)] = 1
+        self._token_mean = mean.astype(X.dtype)
+        self._token_scale = scale.astype(X.dtype)
+
+    def _standardise(self, X):
+        tokens = X.reshape(X.shape[0], -1, self.token_dim) - self._token_mean
+        tokens /= self._token_scale
+        return tokens.reshape(X.shape)
+
+    def _encode_target(self, y, n_samples, first, classes=None):
+        y = np.asarray(y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y[:, 0]
+        y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
+        if y.shape[0] != n_samples:
+            raise ValueError(
+                f"Found input variables with inconsistent numbers of samples: "
+                f"[{n_samples}, {y.shape[0]}]"
+            )
+        if first:
+            target = type_of_target(y, input_name="y")
+            self._task = (
+                "classification" if target in ("binary", "multiclass") else "regression"
+            )
+            if self._task == "classification":
+                self._label_encoder = LabelEncoder().fit(
+                    y if classes is None else classes
+                )
+            else:
+                y_2d = np.asarray(y, dtype=np.float64).reshape(n_samples, -1)
+                self._y_mean = y_2d.mean(axis=0)
+                self._y_scale = y_2d.std(axis=0)
+                self._y_scale[self._y_scale == 0] = 1
+        if self._task == "classification":
+            unseen = np.setdiff1d(y, self._label_encoder.classes_)
+            if unseen.size:
+                raise ValueError(
+                    f"y contains labels {unseen.tolist()} not seen in the first "
+                    "call to partial_fit; pass every label with `classes`."
+                )
+            return self._label_encoder.transform(y)
+        y_2d = np.asarray(y, dtype=np.float64).reshape(n_samples, -1)
+        return (y_2d - self._y_mean) / self._y_scale
+
+    # -- training --------------------------------------------------------
+    def _init_model(self, X, y, rng):
+        if self.embed_dim % self.n_heads:
+            raise ValueError(
+                f"embed_dim={self.embed_dim} must be a multiple of "
+                f"n_heads={self.n_heads}."
+            )
+        if self._task == "classification":
+            n_outputs = len(self._label_encoder.classes_)
+        elif self._task == "regression":
+            n_outputs = y.shape[1]
+        else:
+            n_outputs = 0
+        return AttentionNetwork(
+            n_tokens=self.n_tokens_,
+            token_dim=self.token_dim,
+            embed_dim=self.embed_dim,
+            n_heads=self.n_heads,
+            n_seeds=self.n_seeds,
+            n_layers=self.n_layers,
+            embedding=self.embedding,
+            positional=self.positional,
+            scoring=self.scoring,
+            task=self._task,
+            n_outputs=n_outputs,
+            mask_fraction=self.mask_fraction,
+            rng=rng,
+            dtype=X.dtype,
+        )
+
+    def _fit(self, X, y, incremental, classes=None):
+        first = self._is_first_pass(incremental)
+        X = self._validate_tokens(X, reset=first)
+        if first:
+            self.n_tokens_ = X.shape[1] // self.token_dim
+            self._fit_standardisation(X)
+            self._task = "masked" if y is None else None
+        if self._task == "masked":
+            y = None
+        else:
+            if y is None:
+                raise ValueError(
+                    "This AttentionPooling was fitted with y; pass y to continue "
+                    "training it."
+                )
+            y = self._encode_target(y, X.shape[0], first, classes)
+            if self._task == "regression":
+                y = y.astype(X.dtype)
+        X_std = self._standardise(X)
+        stratify = y if self._task == "classification" else None
+        self._train(X_std, y, incremental=incremental, stratify=stratify)
+        self._model.clear_cache()
+        self.token_importances_ = (
+            self._model.attention_weights(X_std).mean(axis=(0, 1, 2)).astype(X.dtype)
+        )
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Train the attention weights.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_tokens * token_dim)
+            Rows of tokens; all-NaN tokens are padding.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets), \
+                default=None
+            Class labels or regression targets for a jointly trained head;
+            without ``y`` the objective is masked-token reconstruction.
+
+        Returns
+        -------
+        self : AttentionPooling
+            The fitted estimator.
+        """
+        return self._fit(X, y, incremental=False)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None, classes=None):
+        """Train for one epoch on ``X`` (no early stopping).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_tokens * token_dim)
+            Rows of tokens.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets), \
+                default=None
+            Targets, as in :meth:`fit`; needed in every call if given in the
+            first.
+        classes : array-like of shape (n_classes,), default=None
+            Every class label, for the first call of a classification task
+            whose first batch lacks some labels.
+
+        Returns
+        -------
+        self : AttentionPooling
+            The updated estimator.
+        """
+        return self._fit(X, y, incremental=True, classes=classes)
+
+    # -- output ----------------------------------------------------------
+    def transform(self, X):
+        """Pool each row into ``n_seeds * embed_dim`` values.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_tokens * token_dim)
+            Rows of tokens; all-NaN tokens are padding.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_seeds * embed_dim)
+            Pooled vectors (zeros for a row with no tokens).
+        """
+        check_is_fitted(self)
+        X = self._validate_tokens(X, reset=False)
+        return self._model.transform(self._standardise(X))
+
+    def attention_weights(self, X):
+        """Attention weights of every head and seed over the tokens.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_tokens * token_dim)
+            Rows of tokens.
+
+        Returns
+        -------
+        weights : ndarray of shape (n_samples, n_heads, n_seeds, n_tokens)
+            Non-negative, summing to 1 over the real tokens of a row (0 on
+            padding; all 0 for a row of padding only).
+        """
+        check_is_fitted(self)
+        X = self._validate_tokens(X, reset=False)
+        return self._model.attention_weights(self._standardise(X))
+
+    @property
+    def _n_features_out(self):
+        return self.n_seeds * self.embed_dim
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.target_tags.required = False
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags

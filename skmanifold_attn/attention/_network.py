@@ -1,0 +1,266 @@
+"""The attention-pooling network: embedding, optional self-attention blocks,
+multi-head pooling and a training head, as a model of the shared training loop.
+
+Tasks of the head (dropped from ``transform``, kept for ``partial_fit`` and
+``warm_start``):
+
+- ``"classification"``: a linear layer to class logits, softmax cross-entropy;
+- ``"regression"``: a linear layer to the (standardised) targets, squared error;
+- ``"masked"`` (no targets, self-supervised): a random ``mask_fraction`` of
+  each row's tokens is hidden (treated as padding) and a linear layer of the
+  pooled vector predicts the hidden tokens' values (one prediction per
+  position when the model is order-aware, else one for every hidden token),
+  the masked-token reconstruction of BERT (Devlin et al., 2019) with a
+  pooled bottleneck.
+"""
+
+import numpy as np
+
+from .._nn._layers import Dense
+from .._nn._losses import softmax_cross_entropy, squared_error
+from ._embedding import TokenEmbedding
+from ._fused import fused_backward, fused_dot_pool, fused_projection
+from ._pooling import AttentionPool
+from ._self_attention import SelfAttentionBlock
+
+TASKS = ("classification", "regression", "masked")
+
+# Rows per chunk in inference: bounds memory, and transform stays row by row
+# identical whatever the batch.
+_CHUNK = 1024
+
+
+def split_tokens(X, n_tokens, token_dim):
+    """Tokens ``(n, n_tokens, token_dim)`` with padding zeroed, and the mask.
+
+    Returns
+    -------
+    tokens : ndarray
+        A view of ``X`` when there is no padding, else a copy with zeros in
+        place of the all-NaN padding tokens.
+    mask : ndarray of bool of shape (n, n_tokens) or None
+        True for real tokens; None when every token is real.
+    """
+    tokens = X.reshape(X.shape[0], n_tokens, token_dim)
+    padding = np.isnan(tokens[:, :, 0])
+    if not padding.any():
+        return tokens, None
+    mask = ~padding
+    return np.where(mask[:, :, None], tokens, 0).astype(X.dtype, copy=False), mask
+
+
+class AttentionNetwork:
+    """Embedding, ``n_layers`` transformer blocks, pooling and a head.
+
+    Parameters
+    ----------
+    n_tokens, token_dim : int
+        Layout of the input rows (``n_tokens * token_dim`` columns).
+    embed_dim, n_heads, n_seeds, n_layers : int
+        Sizes; see :class:`AttentionPooling`.
+    embedding, positional, scoring : str or None
+        See :class:`AttentionPooling`.
+    task : {"classification", "regression", "masked"}
+        Training objective.
+    n_outputs : int
+        Classes or regression targets (ignored for ``"masked"``).
+    mask_fraction : float
+        Share of tokens hidden by the ``"masked"`` objective.
+    rng : numpy.random.RandomState
+        Source of the initial values.
+    dtype : numpy dtype
+        Computation dtype.
+    """
+
+    # Small matrices: BLAS threads cost more than they give.
+    blas_threads = 1
+
+    def __init__(
+        self,
+        *,
+        n_tokens,
+        token_dim,
+        embed_dim,
+        n_heads,
+        n_seeds,
+        n_layers,
+        embedding,
+        positional,
+        scoring,
+        task,
+        n_outputs,
+        mask_fraction,
+        rng,
+        dtype,
+    ):
+        if task not in TASKS:
+            raise ValueError(f"Unknown task {task!r}; use one of {TASKS}.")
+        self.n_tokens, self.token_dim, self.task = n_tokens, token_dim, task
+        self.mask_fraction = mask_fraction
+        self.embed = TokenEmbedding(
+            n_tokens,
+            token_dim,
+            embed_dim,
+            embedding=embedding,
+            positional=positional,
+            rng=rng,
+            dtype=dtype,
+        )
+        self.blocks = [
+            SelfAttentionBlock(embed_dim, n_heads, rng=rng, dtype=dtype)
+            for _ in range(n_layers)
+        ]
+        self.pool = AttentionPool(
+            embed_dim, n_heads, n_seeds, scoring, rng=rng, dtype=dtype
+        )
+        # Without blocks, embedding and projection fuse into one cheap map.
+        self.fused = n_layers == 0 and token_dim <= embed_dim
+        self.order_aware = embedding == "per_token" or positional is not None
+        if task == "masked":
+            n_outputs = (n_tokens if self.order_aware else 1) * token_dim
+        self.head = Dense(n_seeds * embed_dim, n_outputs, rng=rng, dtype=dtype)
+        parts = [self.embed, *self.blocks, self.pool, self.head]
+        self.params = [p for part in parts for p in part.params]
+        self.grads = [g for part in parts for g in part.grads]
+        self.penalized = [f for part in parts for f in part.penalized]
+
+    # -- encoder ---------------------------------------------------------
+    def _encode(self, tokens, mask):
+        if self.fused:
+            self._tokens = tokens
+            n, T = tokens.shape[:2]
+            P = fused_projection(self.embed, self.pool, tokens)
+            return self.pool.forward_projected(P, mask, n, T)
+        E = self.embed.forward(tokens)
+        for block in self.blocks:
+            E = block.forward(E, mask)
+        return self.pool.forward(E, mask)
+
+    def _encode_backward(self, d_pooled):
+        if self.fused:
+            dP = self.pool.backward_projected(d_pooled)
+            fused_backward(self.embed, self.pool, self._tokens, dP)
+            return
+        dE = self.pool.backward(d_pooled)
+        for block in reversed(self.blocks):
+            dE = block.backward(dE)
+        self.embed.backward(dE)
+
+    def _projections(self, tokens, mask):
+        """Pooling projections of ``tokens`` for inference, (n * T, m * D)."""
+        if self.fused:
+            return fused_projection(self.embed, self.pool, tokens)
+        E = self.embed.predict(tokens)
+        for block in self.blocks:
+            E = block.predict(E, mask)
+        return self.pool.project(E)
+
+    def _predict(self, tokens, mask):
+        if self.fused and self.pool.scoring == "dot":
+            return fused_dot_pool(self.embed, self.pool, tokens, mask)[0]
+        n, T = tokens.shape[:2]
+        return self.pool.predict_projected(self._projections(tokens, mask), mask, n, T)
+
+    def _attention_weights(self, tokens, mask):
+        n, T = tokens.shape[:2]
+        H, S = self.pool.n_heads, self.pool.n_seeds
+        if self.fused and self.pool.scoring == "dot":
+            weights = fused_dot_pool(self.embed, self.pool, tokens, mask)[1]
+            return weights.reshape(n, H, S, T)
+        P = self._projections(tokens, mask)
+        return self.pool.attention_weights_projected(P, mask, n, T)
+
+    def _chunks(self, X):
+        for start in range(0, X.shape[0], _CHUNK):
+            yield split_tokens(X[start : start + _CHUNK], self.n_tokens, self.token_dim)
+
+    def transform(self, X):
+        """Pooled vectors ``(n, n_seeds * embed_dim)`` of standardised rows."""
+        parts = [self._predict(tokens, mask) for tokens, mask in self._chunks(X)]
+        return np.concatenate(parts) if len(parts) > 1 else parts[0]
+
+    def attention_weights(self, X):
+        """Weights ``(n, n_heads, n_seeds, n_tokens)`` of standardised rows."""
+        parts = [
+            self._attention_weights(tokens, mask) for tokens, mask in self._chunks(X)
+        ]
+        return np.concatenate(parts) if len(parts) > 1 else parts[0]
+
+    # -- objectives ------------------------------------------------------
+    def _hide(self, tokens, mask, rng):
+        """Hide a random share of the real tokens; return tokens, masks."""
+        n, T = tokens.shape[:2]
+        hidden = rng.random_sample((n, T)) < self.mask_fraction
+        if mask is not None:
+            hidden &= mask
+            visible = mask & ~hidden
+        else:
+            visible = ~hidden
+        return tokens * visible[:, :, None], visible, hidden
+
+    def _masked_loss(self, prediction, tokens, hidden):
+        n, T, d = tokens.shape
+        prediction = prediction.reshape(n, -1, d)
+        n_hidden = max(int(hidden.sum()), 1)
+        diff = (prediction - tokens) * hidden[:, :, None]
+        loss = 0.5 * float(np.vdot(diff, diff)) / n_hidden
+        diff /= n_hidden
+        if prediction.shape[1] == 1:
+            diff = diff.sum(axis=1, keepdims=True)
+        return loss, diff.reshape(n, -1)
+
+    def loss_and_grads(self, X, y, rng):
+        """Mean loss of the batch and the gradients (the protocol's method)."""
+        tokens, mask = split_tokens(X, self.n_tokens, self.token_dim)
+        if self.task == "masked":
+            inputs, visible, hidden = self._hide(tokens, mask, rng)
+            output = self.head.forward(self._encode(inputs, visible))
+            loss, d_output = self._masked_loss(output, tokens, hidden)
+        else:
+            output = self.head.forward(self._encode(tokens, mask))
+            if self.task == "classification":
+                loss, d_output = softmax_cross_entropy(output, y)
+            else:
+                loss, d_output = squared_error(output, y)
+        self._encode_backward(self.head.backward(d_output))
+        return loss, self.grads
+
+    def validation_score(self, X, y):
+        """Accuracy, R² or minus the masked-token loss (higher is better)."""
+        if self.task == "masked":
+            tokens, mask = split_tokens(X, self.n_tokens, self.token_dim)
+            # Fixed hiding pattern: the score must only move with the weights.
+            inputs, visible, hidden = self._hide(tokens, mask, np.random.RandomState(0))
+            output = self.head.predict(self._predict(inputs, visible))
+            return -self._masked_loss(output, tokens, hidden)[0]
+        output = self.head.predict(self.transform(X))
+        if self.task == "classification":
+            return float(np.mean(output.argmax(axis=1) == y))
+        residual = np.sum((y - output) ** 2)
+        total = np.sum((y - y.mean(axis=0)) ** 2)
+        return 1.0 - float(residual) / max(float(total), np.finfo(float).tiny)
+
+    def clear_cache(self):
+        """Drop what the last forward pass kept (smaller pickles)."""
+        for part in [self, self.embed, *self.blocks, self.pool, self.head]:
+            for name in [k for k in vars(part) if k in _CACHED]:
+                delattr(part, name)
+            for layer in getattr(part, "_layers", []):
+                for name in [k for k in vars(layer) if k in _CACHED]:
+                    delattr(layer, name)
+
+
+_CACHED = {
+    "_X",
+    "_A",
+    "_E",
+    "_P",
+    "_cache",
+    "_tokens",
+    "_QKV",
+    "_weights",
+    "_mask",
+    "_X_hat",
+    "_inv_std",
+    "_shape",
+}

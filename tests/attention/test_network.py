@@ -1,0 +1,134 @@
+import numpy as np
+import pytest
+
+from skmanifold_attn.attention._network import AttentionNetwork, split_tokens
+
+
+def _network(
+    task,
+    *,
+    n_layers=0,
+    embedding="per_token",
+    positional=None,
+    scoring="dot",
+    token_dim=2,
+    n_outputs=3,
+    seed=0,
+    dtype=np.float64,
+):
+    return AttentionNetwork(
+        n_tokens=4,
+        token_dim=token_dim,
+        embed_dim=6,
+        n_heads=2,
+        n_seeds=2,
+        n_layers=n_layers,
+        embedding=embedding,
+        positional=positional,
+        scoring=scoring,
+        task=task,
+        n_outputs=n_outputs,
+        mask_fraction=0.4,
+        rng=np.random.RandomState(seed),
+        dtype=dtype,
+    )
+
+
+def _data(token_dim=2, seed=1):
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(5, 4 * token_dim))
+    X[1, :token_dim] = np.nan  # padding token
+    X[3, 2 * token_dim :] = np.nan
+    return X
+
+
+CONFIGS = [
+    dict(task="classification"),
+    dict(task="classification", embedding="shared", token_dim=1),
+    dict(task="classification", embedding="shared", positional="learned"),
+    dict(task="classification", positional="sinusoidal", token_dim=1),
+    dict(task="regression", scoring="gated", embedding="shared"),
+    dict(task="regression", scoring="additive"),
+    dict(task="classification", n_layers=1, positional="learned"),
+    dict(task="masked", embedding="shared"),
+    dict(task="masked", positional="learned", token_dim=1),
+]
+
+
+@pytest.mark.parametrize(
+    "config", CONFIGS, ids=lambda c: ",".join(map(str, c.values()))
+)
+def test_loss_and_grads_match_finite_differences(config, numeric_grad):
+    net = _network(**config)
+    X = _data(config.get("token_dim", 2))
+    y = (
+        np.array([0, 1, 2, 1, 0])
+        if config["task"] == "classification"
+        else np.random.RandomState(2).normal(size=(5, 3))
+    )
+
+    def loss():
+        # The masked objective draws which tokens to hide: same draw each call.
+        return net.loss_and_grads(X, y, np.random.RandomState(7))[0]
+
+    _, grads = net.loss_and_grads(X, y, np.random.RandomState(7))
+    grads = [g.copy() for g in grads]
+    for i, (param, grad) in enumerate(zip(net.params, grads, strict=True)):
+        np.testing.assert_allclose(
+            grad, numeric_grad(loss, param), rtol=1e-5, atol=1e-8, err_msg=str(i)
+        )
+
+
+@pytest.mark.parametrize("embedding", ["per_token", "shared"])
+@pytest.mark.parametrize("positional", [None, "sinusoidal", "learned"])
+@pytest.mark.parametrize("token_dim", [1, 3])
+def test_fused_path_equals_layer_by_layer(embedding, positional, token_dim):
+    net = _network(
+        "classification",
+        embedding=embedding,
+        positional=positional,
+        token_dim=token_dim,
+    )
+    assert net.fused
+    X = _data(token_dim)
+    y = np.array([0, 1, 2, 1, 0])
+    fused_out = net.transform(X)
+    fused_weights = net.attention_weights(X)
+    _, grads = net.loss_and_grads(X, y, None)
+    fused_grads = [g.copy() for g in grads]
+    net.fused = False
+    np.testing.assert_allclose(net.transform(X), fused_out, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(net.attention_weights(X), fused_weights, rtol=1e-10)
+    _, grads = net.loss_and_grads(X, y, None)
+    for fused, plain in zip(fused_grads, grads, strict=True):
+        np.testing.assert_allclose(fused, plain, rtol=1e-9, atol=1e-12)
+
+
+def test_split_tokens_zeroes_padding_and_masks_it():
+    X = _data()
+    tokens, mask = split_tokens(X, 4, 2)
+    assert tokens.shape == (5, 4, 2) and not np.isnan(tokens).any()
+    assert mask.sum() == 20 - 3 and not mask[1, 0] and not mask[3, 2:].any()
+    tokens, mask = split_tokens(np.ones((2, 8)), 4, 2)
+    assert mask is None
+
+
+def test_masked_objective_hides_only_real_tokens():
+    net = _network("masked")
+    X = _data()
+    tokens, mask = split_tokens(X, 4, 2)
+    inputs, visible, hidden = net._hide(tokens, mask, np.random.RandomState(0))
+    assert not np.any(hidden & ~mask)
+    assert np.all(visible == (mask & ~hidden))
+    assert np.all(inputs[~visible] == 0)
+
+
+def test_transform_is_row_independent_and_chunked(monkeypatch):
+    from skmanifold_attn.attention import _network as module
+
+    net = _network("classification", n_layers=1)
+    X = np.random.RandomState(3).normal(size=(50, 8))
+    whole = net.transform(X)
+    monkeypatch.setattr(module, "_CHUNK", 7)
+    np.testing.assert_allclose(net.transform(X), whole, rtol=1e-12)
+    np.testing.assert_allclose(net.transform(X[10:13]), whole[10:13], rtol=1e-12)

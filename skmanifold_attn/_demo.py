@@ -16,6 +16,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
+from .attention import AttentionPooling
+
 
 @dataclass(frozen=True)
 class DemoCase:
@@ -59,12 +61,33 @@ def _pca_pipeline(random_state):
     )
 
 
+def _attention_pipeline(random_state):
+    # Digits as 8 tokens (image rows) of 8 pixels, pooled by gated attention.
+    return _named(
+        AttentionPooling(
+            token_dim=8,
+            embed_dim=16,
+            scoring="gated",
+            max_iter=25,
+            learning_rate_init=3e-3,
+            random_state=random_state,
+        ),
+        random_state=random_state,
+    )
+
+
 DEMO_CASES = [
     DemoCase(
         name="PCA (reference)",
         estimator_class=None,
         make_pipeline=_pca_pipeline,
         param_grid={"embed__n_components": [2, 10]},
+    ),
+    DemoCase(
+        name="AttentionPooling",
+        estimator_class=AttentionPooling,
+        make_pipeline=_attention_pipeline,
+        param_grid={"embed__n_heads": [2, 4]},
     ),
 ]
 

@@ -10,6 +10,7 @@ from sklearn.base import (
     _fit_context,
 )
 from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import metadata_routing
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
@@ -101,7 +102,7 @@ class AttentionPooling(
     ----------
     n_tokens_ : int
         Number of tokens per row.
-    token_importances_ : ndarray of shape (n_tokens_,)
+    token_importances_ : ndarray of shape (n_tokens,)
         Attention weight of each position averaged over the training rows,
         heads and seeds.
     loss_curve_ : list of float
@@ -118,7 +119,7 @@ class AttentionPooling(
         Number of training samples seen.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features seen during fit, when they are all strings.
 
     See Also
@@ -152,6 +153,10 @@ class AttentionPooling(
     >>> pool.attention_weights(X[:2]).shape
     (2, 4, 1, 8)
     """
+
+    # `classes` of partial_fit is not metadata to route (no
+    # set_partial_fit_request method).
+    __metadata_request__partial_fit = {"classes": metadata_routing.UNUSED}
 
     _parameter_constraints = {
         **NeuralTrainingMixin._parameter_constraints,

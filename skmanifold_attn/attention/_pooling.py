@@ -172,7 +172,9 @@ class AttentionPool:
         H, S, dh = self.n_heads, self.n_seeds, self.head_dim
         n = mixed.shape[0]
         out = np.diagonal(mixed.reshape(n, H, S, H, dh), axis1=1, axis2=3)
-        return out.transpose(0, 1, 3, 2).reshape(n, S * H * dh)
+        out = out.transpose(0, 1, 3, 2).reshape(n, S * H * dh)
+        # With one head the reshape is a (read-only) view of the diagonal.
+        return out if out.flags.writeable else out.copy()
 
     def forward_projected(self, P, mask, n, T):
         """Pool from the projections (see :meth:`project`), remembering."""

@@ -17,6 +17,30 @@ EXPECTED_FAILED_CHECKS = {}
 
 GRIDS = {}
 
+# AttentionPooling: tiny and few epochs (checks need behaviour, not accuracy).
+INSTANCE_PARAMS["AttentionPooling"] = [
+    dict(scoring="dot", embed_dim=8, n_heads=2, max_iter=5, random_state=0),
+    dict(
+        embedding="shared",
+        scoring="gated",
+        n_seeds=2,
+        embed_dim=8,
+        n_heads=2,
+        max_iter=5,
+        random_state=0,
+    ),
+    dict(
+        scoring="additive",
+        n_layers=1,
+        positional="sinusoidal",
+        embed_dim=8,
+        n_heads=2,
+        max_iter=3,
+        random_state=0,
+    ),
+]
+GRIDS["AttentionPooling"] = {"embed_dim": [8, 16]}
+
 
 def instances(fast_only=False):
     """Yield one estimator per configuration of every public estimator."""

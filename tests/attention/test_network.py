@@ -8,6 +8,7 @@ def _network(
     task,
     *,
     n_layers=0,
+    n_heads=2,
     embedding="per_token",
     positional=None,
     scoring="dot",
@@ -20,7 +21,7 @@ def _network(
         n_tokens=4,
         token_dim=token_dim,
         embed_dim=6,
-        n_heads=2,
+        n_heads=n_heads,
         n_seeds=2,
         n_layers=n_layers,
         embedding=embedding,
@@ -52,6 +53,8 @@ CONFIGS = [
     dict(task="classification", n_layers=1, positional="learned"),
     dict(task="masked", embedding="shared"),
     dict(task="masked", positional="learned", token_dim=1),
+    dict(task="classification", n_heads=1, embedding="shared"),
+    dict(task="regression", n_heads=3, n_layers=1, scoring="additive"),
 ]
 
 
@@ -82,12 +85,14 @@ def test_loss_and_grads_match_finite_differences(config, numeric_grad):
 @pytest.mark.parametrize("embedding", ["per_token", "shared"])
 @pytest.mark.parametrize("positional", [None, "sinusoidal", "learned"])
 @pytest.mark.parametrize("token_dim", [1, 3])
-def test_fused_path_equals_layer_by_layer(embedding, positional, token_dim):
+@pytest.mark.parametrize("n_heads", [1, 2])
+def test_fused_path_equals_layer_by_layer(embedding, positional, token_dim, n_heads):
     net = _network(
         "classification",
         embedding=embedding,
         positional=positional,
         token_dim=token_dim,
+        n_heads=n_heads,
     )
     assert net.fused
     X = _data(token_dim)

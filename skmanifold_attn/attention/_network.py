@@ -19,7 +19,12 @@ import numpy as np
 from .._nn._layers import Dense
 from .._nn._losses import softmax_cross_entropy, squared_error
 from ._embedding import TokenEmbedding
-from ._fused import fused_backward, fused_dot_pool, fused_projection
+from ._fused import (
+    fused_backward,
+    fused_dot_backward,
+    fused_dot_pool,
+    fused_projection,
+)
 from ._pooling import AttentionPool
 from ._self_attention import SelfAttentionBlock
 
@@ -126,6 +131,11 @@ class AttentionNetwork:
 
     # -- encoder ---------------------------------------------------------
     def _encode(self, tokens, mask):
+        if self.fused and self.pool.scoring == "dot":
+            out, _, self._dot_cache = fused_dot_pool(
+                self.embed, self.pool, tokens, mask, keep=True
+            )
+            return out
         if self.fused:
             self._tokens = tokens
             n, T = tokens.shape[:2]
@@ -137,6 +147,9 @@ class AttentionNetwork:
         return self.pool.forward(E, mask)
 
     def _encode_backward(self, d_pooled):
+        if self.fused and self.pool.scoring == "dot":
+            fused_dot_backward(self.embed, self.pool, self._dot_cache, d_pooled)
+            return
         if self.fused:
             dP = self.pool.backward_projected(d_pooled)
             fused_backward(self.embed, self.pool, self._tokens, dP)
@@ -263,4 +276,5 @@ _CACHED = {
     "_X_hat",
     "_inv_std",
     "_shape",
+    "_dot_cache",
 }

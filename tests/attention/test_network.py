@@ -86,9 +86,14 @@ def test_loss_and_grads_match_finite_differences(config, numeric_grad):
 @pytest.mark.parametrize("positional", [None, "sinusoidal", "learned"])
 @pytest.mark.parametrize("token_dim", [1, 3])
 @pytest.mark.parametrize("n_heads", [1, 2])
-def test_fused_path_equals_layer_by_layer(embedding, positional, token_dim, n_heads):
+@pytest.mark.parametrize("scoring", ["dot", "gated"])
+def test_fused_path_equals_layer_by_layer(
+    embedding, positional, token_dim, n_heads, scoring
+):
+    # dot: token-space pooling; gated: fused embedding + projection.
     net = _network(
         "classification",
+        scoring=scoring,
         embedding=embedding,
         positional=positional,
         token_dim=token_dim,

@@ -19,14 +19,10 @@ import numpy as np
 from .._nn._layers import Dense
 from .._nn._losses import softmax_cross_entropy, squared_error
 from ._embedding import TokenEmbedding
-from ._fused import (
-    fused_backward,
-    fused_dot_backward,
-    fused_dot_pool,
-    fused_projection,
-)
+from ._fused import fused_backward, fused_projection
 from ._pooling import AttentionPool
 from ._self_attention import SelfAttentionBlock
+from ._token_space import fused_dot_backward, fused_dot_pool
 
 TASKS = ("classification", "regression", "masked")
 

@@ -103,8 +103,8 @@ class AttentionPooling(
     n_tokens_ : int
         Number of tokens per row.
     token_importances_ : ndarray of shape (n_tokens,)
-        Attention weight of each position averaged over the training rows,
-        heads and seeds.
+        Attention weight of each position averaged over the training rows
+        (the last batch for ``partial_fit``), heads and seeds.
     loss_curve_ : list of float
         Mean training loss of every epoch.
     validation_scores_ : list of float or None
@@ -381,6 +381,9 @@ class AttentionPooling(
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None, classes=None):
         """Train for one epoch on ``X`` (no early stopping).
+
+        The first call fixes the layout, the task (from ``y``) and the
+        standardisation statistics; later calls continue training on them.
 
         Parameters
         ----------

@@ -184,6 +184,7 @@ class NeuralTrainingMixin:
         model, optimizer, rng = self._model, self._optimizer, self._rng
         params = model.params
         penalized = getattr(model, "penalized", None)
+        start_epoch = getattr(model, "start_epoch", None)
         n_samples = X.shape[0]
         batch_size = self._batch_size(n_samples)
         order = np.arange(n_samples)
@@ -195,6 +196,11 @@ class NeuralTrainingMixin:
         for _ in range(max_iter):
             start = time.perf_counter()
             epoch = self.n_iter_ + 1
+            if start_epoch is not None and start_epoch(epoch):
+                # The objective itself changed (an annealed term): losses of
+                # earlier epochs are no reference for convergence.
+                self.best_loss_ = np.inf if self.best_loss_ is not None else None
+                self._no_improvement_count = 0
             if self.shuffle:
                 rng.shuffle(order)
             accumulated = 0.0

@@ -7,5 +7,6 @@ numpy and scipy.
 """
 
 from ._version import __version__
+from .vae import VAETransformer
 
-__all__ = ["__version__"]
+__all__ = ["__version__", "VAETransformer"]

@@ -16,6 +16,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
+from .vae import VAETransformer
+
 
 @dataclass(frozen=True)
 class DemoCase:
@@ -59,12 +61,31 @@ def _pca_pipeline(random_state):
     )
 
 
+def _vae_pipeline(random_state):
+    return _named(
+        VAETransformer(
+            decoder="bernoulli",
+            hidden_layer_sizes=(64,),
+            learning_rate_init=3e-3,
+            max_iter=40,
+            random_state=random_state,
+        ),
+        random_state=random_state,
+    )
+
+
 DEMO_CASES = [
     DemoCase(
         name="PCA (reference)",
         estimator_class=None,
         make_pipeline=_pca_pipeline,
         param_grid={"embed__n_components": [2, 10]},
+    ),
+    DemoCase(
+        name="VAETransformer",
+        estimator_class=VAETransformer,
+        make_pipeline=_vae_pipeline,
+        param_grid={"embed__n_components": [2, 8]},
     ),
 ]
 

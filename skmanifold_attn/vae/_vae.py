@@ -396,7 +396,6 @@ class VAETransformer(
         self._train(X_model, None, incremental=incremental)
 
         model = self._model
-        model.kl_weight = model.beta
         self.kl_per_dim_ = model.kl_per_dim(X_model)
         mean, _ = model.encode(X_model)
         variance = np.var(mean.astype(np.float64), axis=0)

@@ -8,6 +8,7 @@ mini-batches, ``tol``/``n_iter_no_change`` on the training loss or, with
 early stopping, on a held-out validation score whose best weights are kept.
 """
 
+import functools
 import time
 import warnings
 from contextlib import nullcontext
@@ -35,6 +36,15 @@ TRAINING_PARAMETER_CONSTRAINTS = {
     "random_state": ["random_state"],
     "verbose": ["verbose"],
 }
+
+
+@functools.cache
+def _blas_controller():
+    # Finding the loaded BLAS libraries takes ~0.1 s on a busy machine; do it
+    # once per process rather than at every fit.
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
 
 
 def _check_finite_loss(loss, epoch, learning_rate_init):
@@ -141,9 +151,7 @@ class NeuralTrainingMixin:
         if threads is None:
             limits = nullcontext()
         else:
-            from threadpoolctl import threadpool_limits
-
-            limits = threadpool_limits(limits=threads, user_api="blas")
+            limits = _blas_controller().limit(limits=threads, user_api="blas")
         with limits, np.errstate(over="ignore", invalid="ignore"):
             self._run_epochs(X, y, X_val, y_val, incremental, early_stopping)
         return self

@@ -56,9 +56,11 @@ class Adam:
         # per-call overhead dominates for the small layers of tabular models.
         dtype = np.result_type(*self.params) if self.params else np.float64
         sizes = [p.size for p in self.params]
-        bounds = np.concatenate([[0], np.cumsum(sizes, dtype=np.intp)])
-        self._slices = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
-        total = int(bounds[-1])
+        ends = np.cumsum(sizes, dtype=np.intp).tolist()
+        self._slices = [
+            slice(end - size, end) for size, end in zip(sizes, ends, strict=True)
+        ]
+        total = ends[-1] if ends else 0
         self._m = np.zeros(total, dtype=dtype)
         self._v = np.zeros(total, dtype=dtype)
         self._grad = np.empty(total, dtype=dtype)

@@ -206,11 +206,3 @@ class VAENetwork:
     def bounds(self, X, noise):
         """Per-row IWAE bound and ELBO estimate (float64) for fixed noise."""
         return iwae_and_elbo(self.log_weights(X, noise))
-
-    def kl_per_dim(self, X):
-        """Mean KL(q(z|x) || p(z)) of each latent dimension over the rows."""
-        mean, log_var = self.encode(X)
-        kl, _, _ = kl_standard_normal(
-            mean.astype(np.float64), log_var.astype(np.float64)
-        )
-        return kl.mean(axis=0)

@@ -15,6 +15,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from .._nn._layers import ACTIVATIONS
 from .._nn._training import NeuralTrainingMixin
+from ._losses import kl_standard_normal
 from ._model import VAENetwork
 
 # Latent units whose posterior mean varies less than this across the data
@@ -396,9 +397,10 @@ class VAETransformer(
         self._train(X_model, None, incremental=incremental)
 
         model = self._model
-        self.kl_per_dim_ = model.kl_per_dim(X_model)
-        mean, _ = model.encode(X_model)
-        variance = np.var(mean.astype(np.float64), axis=0)
+        mean, log_var = model.encode(X_model)
+        mean, log_var = mean.astype(np.float64), log_var.astype(np.float64)
+        self.kl_per_dim_ = kl_standard_normal(mean, log_var)[0].mean(axis=0)
+        variance = np.var(mean, axis=0)
         self.active_units_ = np.flatnonzero(variance > ACTIVE_UNIT_THRESHOLD)
         if self.decoder == "gaussian":
             self.decoder_variance_ = model.variance().astype(np.float64) * (

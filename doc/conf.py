@@ -1,6 +1,7 @@
 """Sphinx configuration of the skmanifold_attn documentation."""
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -41,4 +42,21 @@ sphinx_gallery_conf = {
     "download_all_examples": False,
     "plot_gallery": os.environ.get("SKMA_PLOT_GALLERY", "True"),
     "within_subsection_order": "FileNameSortKey",
+    # The class template's minigallery lists the examples using each class.
+    "backreferences_dir": "generated/backreferences",
+    "doc_module": ("skmanifold_attn",),
 }
+
+
+def _unlink_sklearn_refs(app, what, name, obj, options, lines):
+    # Methods inherited from scikit-learn (set_output, get_metadata_routing)
+    # carry :ref: links to labels of scikit-learn's own docs, undefined here
+    # (and no intersphinx offline): keep their text, drop the link.
+    if not (getattr(obj, "__module__", None) or "").startswith("sklearn"):
+        return
+    for i, line in enumerate(lines):
+        lines[i] = re.sub(r":ref:`([^`<]+?)\s*(?:<[^`>]*>)?`", r"\1", line)
+
+
+def setup(app):
+    app.connect("autodoc-process-docstring", _unlink_sklearn_refs)

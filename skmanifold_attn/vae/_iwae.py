@@ -20,7 +20,7 @@ from ._losses import LOG_2PI
 _CHUNK_ELEMENTS = 1 << 21
 
 
-def log_importance_weights(X, encode, decode_log_likelihood, noise):
+def log_importance_weights(X, encode, decode_log_likelihood, noise, width=None):
     """Log importance weights ``log p(x|z_k) + log p(z_k) - log q(z_k|x)``.
 
     Parameters
@@ -35,6 +35,9 @@ def log_importance_weights(X, encode, decode_log_likelihood, noise):
         (n_draws, n_samples).
     noise : ndarray of shape (n_draws, n_components)
         Fixed standard-normal draws shared by every row.
+    width : int or None, default=None
+        Widest layer of the decoder (``n_features`` when None): sizes the
+        chunks of rows so the decoder's activations stay ~2M values.
 
     Returns
     -------
@@ -42,7 +45,8 @@ def log_importance_weights(X, encode, decode_log_likelihood, noise):
     """
     n_draws = noise.shape[0]
     n_samples, n_features = X.shape
-    chunk = max(1, _CHUNK_ELEMENTS // max(1, n_draws * max(n_features, 1)))
+    width = max(n_features, width or 0, 1)
+    chunk = max(1, _CHUNK_ELEMENTS // (n_draws * width))
     out = np.empty((n_draws, n_samples), dtype=np.float64)
     noise = noise.astype(X.dtype, copy=False)
     # log q(z|x) - log p(z) needs only eps and log_var: the (z - mu)/sigma of

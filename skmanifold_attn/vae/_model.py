@@ -65,7 +65,16 @@ class VAENetwork:
         factor); set by the estimator before each epoch.
     free_bits : float
         KL allowance per latent dimension (nats).
+    beta, kl_warmup : float, int
+        Target KL weight and the number of epochs of its linear warm-up,
+        applied by :meth:`start_epoch`.
+    score_noise : ndarray of shape (n_draws, n_components) or None
+        Fixed standard-normal draws of the importance-weighted bound used by
+        :meth:`validation_score` (and the estimator's ``score_samples``).
     """
+
+    # The matrices of a VAE are small: BLAS threading costs more than it gives.
+    blas_threads = 1
 
     def __init__(
         self,
@@ -78,6 +87,7 @@ class VAENetwork:
         decoder_variance,
         rng,
         dtype,
+        score_noise=None,
     ):
         hidden = list(hidden_layer_sizes)
         self.n_features = n_features
@@ -111,6 +121,10 @@ class VAENetwork:
             self.fixed_variance = np.full(n_features, decoder_variance, dtype=dtype)
         self.kl_weight = 1.0
         self.free_bits = 0.0
+        self.beta = 1.0
+        self.kl_warmup = 0
+        self.score_noise = score_noise
+        self._max_width = max([n_features, *hidden])
 
     # -- pieces -----------------------------------------------------------
 
@@ -197,11 +211,30 @@ class VAENetwork:
         self.encoder_net.backward(d_enc, input_grad=False)
         return loss, self.grads
 
+    def start_epoch(self, epoch):
+        """Set the KL weight for ``epoch`` (1-based) by the linear warm-up.
+
+        Returns True while the weight changes (the loss is then not
+        comparable with earlier epochs').
+        """
+        if self.kl_warmup and epoch <= self.kl_warmup:
+            self.kl_weight = self.beta * epoch / self.kl_warmup
+            return True
+        changed = self.kl_weight != self.beta
+        self.kl_weight = self.beta
+        return changed
+
+    def validation_score(self, X_val, y_val=None):
+        """Mean importance-weighted bound with the fixed draws (higher is better)."""
+        return float(self.bounds(X_val, self.score_noise)[0].mean())
+
     # -- evaluation -------------------------------------------------------
 
     def log_weights(self, X, noise):
         """IWAE log importance weights (n_draws, n_samples) for fixed noise."""
-        return log_importance_weights(X, self.encode, self.log_likelihood, noise)
+        return log_importance_weights(
+            X, self.encode, self.log_likelihood, noise, width=self._max_width
+        )
 
     def bounds(self, X, noise):
         """Per-row IWAE bound and ELBO estimate (float64) for fixed noise."""

@@ -23,36 +23,6 @@ from ._model import VAENetwork
 ACTIVE_UNIT_THRESHOLD = 1e-2
 
 
-class _TrainedVAE(VAENetwork):
-    """The network plus what the training loop needs from a VAE.
-
-    ``start_epoch`` applies the linear KL warm-up; ``validation_score`` is the
-    mean importance-weighted bound with the fixed draws, the same quantity
-    :meth:`VAETransformer.score` reports (up to the standardisation constant).
-    """
-
-    # The matrices of a VAE are small: BLAS threading costs more than it gives.
-    blas_threads = 1
-
-    def __init__(self, *args, score_noise, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.score_noise = score_noise
-        self.beta = 1.0
-        self.kl_warmup = 0
-
-    def start_epoch(self, epoch):
-        """Set the KL weight for ``epoch`` (1-based); True while it changes."""
-        if self.kl_warmup and epoch <= self.kl_warmup:
-            self.kl_weight = self.beta * epoch / self.kl_warmup
-            return True
-        changed = self.kl_weight != self.beta
-        self.kl_weight = self.beta
-        return changed
-
-    def validation_score(self, X_val, y_val=None):
-        return float(self.bounds(X_val, self.score_noise)[0].mean())
-
-
 class VAETransformer(
     ClassNamePrefixFeaturesOutMixin,
     NeuralTrainingMixin,
@@ -332,7 +302,7 @@ class VAETransformer(
         noise = np.random.RandomState(noise_seed).standard_normal(
             (self.n_mc_samples, self.n_components)
         )
-        model = _TrainedVAE(
+        model = VAENetwork(
             X.shape[1],
             self.n_components,
             self._hidden_sizes(),

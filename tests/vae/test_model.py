@@ -114,3 +114,26 @@ def test_iwae_log_weights_match_direct_formula():
         log_prior = norm.logpdf(Z).sum(axis=1)
         log_post = norm.logpdf(Z, mean, std).sum(axis=1)
         np.testing.assert_allclose(log_w[k], log_lik + log_prior - log_post)
+
+
+def test_start_epoch_warms_the_kl_weight_up_linearly():
+    net = _network("gaussian")
+    net.beta, net.kl_warmup = 3.0, 3
+    changed = [net.start_epoch(epoch) for epoch in (1, 2, 3)]
+    assert changed == [True, True, True] and net.kl_weight == 3.0
+    assert net.start_epoch(4) is False and net.kl_weight == 3.0
+    net.start_epoch(1)
+    assert net.kl_weight == pytest.approx(1.0)
+    net.kl_warmup = 0
+    assert net.start_epoch(2) is True and net.kl_weight == 3.0
+
+
+def test_iwae_chunks_do_not_change_the_result(monkeypatch):
+    from skmanifold_attn.vae import _iwae
+
+    net = _network("bernoulli")
+    X = _data("bernoulli")
+    noise = np.random.RandomState(5).standard_normal((3, 3))
+    whole = net.log_weights(X, noise)
+    monkeypatch.setattr(_iwae, "_CHUNK_ELEMENTS", 3 * 7 * 2)  # two rows a chunk
+    np.testing.assert_allclose(net.log_weights(X, noise), whole, rtol=1e-12)

@@ -361,6 +361,11 @@ class VAETransformer(
             self._set_standardisation(X)
             dtype = X.dtype
         else:
+            if X.shape[1] != self._model.n_features:
+                raise ValueError(
+                    f"X has {X.shape[1]} features, but the model being continued "
+                    f"(warm_start or partial_fit) has {self._model.n_features}."
+                )
             self._configure(self._model)
             dtype = self._model.dtype
         X_model = self._standardise(X, dtype)

@@ -270,3 +270,24 @@ def test_inverse_transform_checks_latent_width():
 def test_huge_values_give_a_clear_error():
     with pytest.raises(ValueError, match="too large"):
         VAETransformer(max_iter=1).fit(_factor_data(50) * 1e200)
+
+
+def test_divergent_training_raises():
+    with pytest.raises(ValueError, match="diverged"):
+        VAETransformer(learning_rate_init=1e4, max_iter=50, random_state=0).fit(
+            _factor_data(100)
+        )
+
+
+def test_warm_start_and_partial_fit_continue_the_same_model():
+    X = _factor_data(100)
+    vae = VAETransformer(warm_start=True, max_iter=2, **FAST).fit(X)
+    weights = vae._model.params[0]
+    vae.fit(X)
+    assert vae._model.params[0] is weights and vae.n_iter_ == 4
+    with pytest.raises(ValueError, match="has 10"):
+        vae.fit(X[:, :3])
+    online = VAETransformer(**FAST)
+    for _ in range(3):
+        online.partial_fit(X)
+    assert online.n_iter_ == 3 and len(online.loss_curve_) == 3

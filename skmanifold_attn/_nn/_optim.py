@@ -67,6 +67,7 @@ class Adam:
         self._buffer = np.empty(total, dtype=dtype)
         self.ms = [self._m[s].reshape(p.shape) for s, p in self._chunks()]
         self.vs = [self._v[s].reshape(p.shape) for s, p in self._chunks()]
+        self._steps = [self._buffer[s].reshape(p.shape) for s, p in self._chunks()]
 
     def _chunks(self):
         return zip(self._slices, self.params, strict=True)
@@ -103,5 +104,5 @@ class Adam:
         buf += self.epsilon
         np.divide(m, buf, out=buf)
         buf *= step
-        for chunk, param in self._chunks():
-            param -= buf[chunk].reshape(param.shape)
+        for param, param_step in zip(self.params, self._steps, strict=True):
+            param -= param_step

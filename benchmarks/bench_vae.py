@@ -2,7 +2,8 @@
 
 Data: 10,000 x 32 float32 rows driven non-linearly by 8 latent factors,
 standardised. Model: encoder 32 -> h -> 2 * 8, decoder 8 -> h -> 32, ReLU,
-Gaussian decoder with a learned per-feature variance (floor 1e-3), Adam at
+Gaussian decoder with a learned per-feature variance (floor 1e-3), Glorot
+uniform initialisation (scikit-learn's MLP convention) on both sides, Adam at
 1e-3, batches of 200, no weight decay, for h in 64, 128 and 256.
 
 Reported per width: seconds per training epoch (whole fit time divided by the
@@ -69,6 +70,15 @@ def run_torch(torch, X, width, epochs, seed, noise):
     decoder = nn.Sequential(
         nn.Linear(k, width), nn.ReLU(), nn.Linear(width, n_features)
     )
+    # The same initialisation as the numpy side (scikit-learn's MLP: Glorot
+    # uniform for weights and biases) rather than torch's default.
+    with torch.no_grad():
+        for layer in [*encoder, *decoder]:
+            if isinstance(layer, nn.Linear):
+                fan_out, fan_in = layer.weight.shape
+                bound = float(np.sqrt(6.0 / (fan_in + fan_out)))
+                layer.weight.uniform_(-bound, bound)
+                layer.bias.uniform_(-bound, bound)
     log_variance = torch.zeros(n_features, requires_grad=True)
     params = [*encoder.parameters(), *decoder.parameters(), log_variance]
     optimizer = torch.optim.Adam(params, lr=1e-3)

@@ -8,5 +8,6 @@ numpy and scipy.
 
 from ._version import __version__
 from .attention import AttentionPooling
+from .vae import VAETransformer
 
-__all__ = ["__version__", "AttentionPooling"]
+__all__ = ["__version__", "AttentionPooling", "VAETransformer"]

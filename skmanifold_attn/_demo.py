@@ -17,6 +17,7 @@ from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 from .attention import AttentionPooling
+from .vae import VAETransformer
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,19 @@ def _attention_pipeline(random_state):
     )
 
 
+def _vae_pipeline(random_state):
+    return _named(
+        VAETransformer(
+            decoder="bernoulli",
+            hidden_layer_sizes=(64,),
+            learning_rate_init=3e-3,
+            max_iter=40,
+            random_state=random_state,
+        ),
+        random_state=random_state,
+    )
+
+
 DEMO_CASES = [
     DemoCase(
         name="PCA (reference)",
@@ -88,6 +102,12 @@ DEMO_CASES = [
         estimator_class=AttentionPooling,
         make_pipeline=_attention_pipeline,
         param_grid={"embed__n_heads": [2, 4]},
+    ),
+    DemoCase(
+        name="VAETransformer",
+        estimator_class=VAETransformer,
+        make_pipeline=_vae_pipeline,
+        param_grid={"embed__n_components": [2, 8]},
     ),
 ]
 

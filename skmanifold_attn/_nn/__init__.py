@@ -40,6 +40,10 @@ The loop trains any object with:
 ``validation_score(X_val, y_val) -> float``
     Higher is better (e.g. accuracy, R², or minus a held-out loss); only
     called with ``early_stopping=True``. Should be deterministic.
+``start_epoch(epoch) -> bool``, optional
+    Called before each epoch with its 1-based number (``n_iter_ + 1``), e.g.
+    for a KL warm-up. Returning True says the objective changed, so the
+    training-loss convergence count restarts.
 ``blas_threads`` : int or None, optional
     When set, BLAS is limited to this many threads during training
     (threading loses on small matrices).

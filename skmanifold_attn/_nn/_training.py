@@ -8,6 +8,7 @@ mini-batches, ``tol``/``n_iter_no_change`` on the training loss or, with
 early stopping, on a held-out validation score whose best weights are kept.
 """
 
+import functools
 import time
 import warnings
 from contextlib import nullcontext
@@ -35,6 +36,15 @@ TRAINING_PARAMETER_CONSTRAINTS = {
     "random_state": ["random_state"],
     "verbose": ["verbose"],
 }
+
+
+@functools.cache
+def _blas_controller():
+    # Finding the loaded BLAS libraries takes ~0.1 s on a busy machine; do it
+    # once per process rather than at every fit.
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
 
 
 def _check_finite_loss(loss, epoch, learning_rate_init):
@@ -141,9 +151,7 @@ class NeuralTrainingMixin:
         if threads is None:
             limits = nullcontext()
         else:
-            from threadpoolctl import threadpool_limits
-
-            limits = threadpool_limits(limits=threads, user_api="blas")
+            limits = _blas_controller().limit(limits=threads, user_api="blas")
         with limits, np.errstate(over="ignore", invalid="ignore"):
             self._run_epochs(X, y, X_val, y_val, incremental, early_stopping)
         return self
@@ -184,6 +192,7 @@ class NeuralTrainingMixin:
         model, optimizer, rng = self._model, self._optimizer, self._rng
         params = model.params
         penalized = getattr(model, "penalized", None)
+        start_epoch = getattr(model, "start_epoch", None)
         n_samples = X.shape[0]
         batch_size = self._batch_size(n_samples)
         order = np.arange(n_samples)
@@ -195,6 +204,11 @@ class NeuralTrainingMixin:
         for _ in range(max_iter):
             start = time.perf_counter()
             epoch = self.n_iter_ + 1
+            if start_epoch is not None and start_epoch(epoch):
+                # The objective itself changed (an annealed term): losses of
+                # earlier epochs are no reference for convergence.
+                self.best_loss_ = np.inf if self.best_loss_ is not None else None
+                self._no_improvement_count = 0
             if self.shuffle:
                 rng.shuffle(order)
             accumulated = 0.0

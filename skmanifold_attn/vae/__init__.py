@@ -1,3 +1,5 @@
 """vae estimators."""
 
-__all__ = []
+from ._vae import VAETransformer
+
+__all__ = ["VAETransformer"]

@@ -58,3 +58,18 @@ def test_adam_rejects_misaligned_grads():
     adam = Adam([np.zeros(2), np.zeros(3)])
     with pytest.raises(ValueError):
         adam.update_params([np.zeros(2)])
+
+
+def test_adam_moments_are_views_of_flat_buffers_and_mixed_shapes_work():
+    rng = np.random.RandomState(1)
+    params = [rng.normal(size=(2, 3)), rng.normal(size=()), rng.normal(size=5)]
+    before = [p.copy() for p in params]
+    adam = Adam(params, learning_rate_init=0.1)
+    adam.update_params([np.ones_like(p) for p in params])
+    for p, b, m in zip(params, before, adam.ms, strict=True):
+        assert m.shape == p.shape
+        np.testing.assert_allclose(m, 0.1)  # (1 - beta_1) * g
+        np.testing.assert_allclose(p, b - 0.1, rtol=1e-6)
+    with pytest.raises(ValueError):
+        adam.update_params([np.ones((2, 3)), np.ones(()), np.ones(4)])
+    assert adam.t == 1

@@ -1,0 +1,582 @@
+"""VAETransformer: a variational autoencoder as a scikit-learn transformer."""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+from .._nn._layers import ACTIVATIONS
+from .._nn._training import NeuralTrainingMixin
+from ._losses import kl_standard_normal
+from ._model import VAENetwork
+
+# Latent units whose posterior mean varies less than this across the data
+# are counted inactive (Burda et al., 2016, section 5.2).
+ACTIVE_UNIT_THRESHOLD = 1e-2
+
+
+class VAETransformer(
+    ClassNamePrefixFeaturesOutMixin,
+    NeuralTrainingMixin,
+    TransformerMixin,
+    BaseEstimator,
+):
+    """Variational autoencoder as a transformer: latent features, samples, scores.
+
+    An encoder MLP maps each row to a diagonal Gaussian posterior
+    ``q(z|x) = N(mu(x), diag sigma(x)^2)`` over ``n_components`` latent
+    dimensions; a decoder MLP mirroring it maps ``z`` to the parameters of
+    ``p(x|z)``, a Gaussian (for real-valued columns, standardised internally)
+    or a Bernoulli (for data in [0, 1]). Both are trained jointly with Adam on
+    the β-weighted evidence lower bound (ELBO), with reparameterised sampling,
+    a closed-form KL term, optional linear KL warm-up and free bits.
+
+    :meth:`transform` returns the posterior mean, :meth:`inverse_transform`
+    decodes latent codes, :meth:`sample` generates new rows and
+    :meth:`score_samples` returns each row's importance-weighted lower bound
+    on ``log p(x)``, whose mean :meth:`score` lets model selection tools pick
+    settings by held-out likelihood.
+
+    Parameters
+    ----------
+    n_components : int, default=2
+        Number of latent dimensions.
+
+    hidden_layer_sizes : array-like of int, default=(64,)
+        Widths of the encoder's hidden layers; the decoder uses them in
+        reverse order.
+
+    activation : {"relu", "tanh", "logistic", "identity"}, default="relu"
+        Activation of the hidden layers.
+
+    decoder : {"gaussian", "bernoulli"}, default="gaussian"
+        Likelihood ``p(x|z)``. ``"gaussian"`` standardises each column
+        internally (so raw scales work) and undoes it on the way out;
+        ``"bernoulli"`` needs every value in [0, 1] (grey levels are allowed:
+        the loss is the binary cross-entropy).
+
+    decoder_variance : "learned" or float, default="learned"
+        Gaussian decoder: a learned variance per feature (in standardised
+        units, floored at 1e-3) or this fixed variance. Ignored by the
+        Bernoulli decoder.
+
+    beta : float, default=1.0
+        Weight of the KL term (β-VAE); 1 is the ELBO.
+
+    kl_warmup : int, default=0
+        Number of epochs over which the KL weight grows linearly from
+        ``beta / kl_warmup`` to ``beta``; 0 disables the warm-up.
+
+    free_bits : float, default=0.0
+        KL allowance per latent dimension, in nats: a dimension whose
+        batch-mean KL is below it is not pushed further toward the prior
+        (counters posterior collapse).
+
+    n_mc_samples : int, default=16
+        Importance samples per row of :meth:`score_samples` (the IWAE bound).
+
+    alpha : float, default=1e-4
+        L2 penalty on the weights, scaled as in
+        :class:`~sklearn.neural_network.MLPRegressor`.
+
+    learning_rate_init : float, default=1e-3
+        Adam's step size.
+
+    batch_size : int or "auto", default="auto"
+        Mini-batch size; ``"auto"`` is ``min(200, n_samples)``.
+
+    max_iter : int, default=200
+        Maximum number of epochs.
+
+    tol : float, default=1e-4
+        Minimum improvement of the training loss (or validation score) that
+        resets the ``n_iter_no_change`` count.
+
+    n_iter_no_change : int, default=10
+        Epochs without improvement by ``tol`` before training stops.
+
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the rows, stop when their mean
+        importance-weighted bound stops improving, and keep the best weights.
+
+    validation_fraction : float, default=0.1
+        Share of the rows held out with ``early_stopping``.
+
+    shuffle : bool, default=True
+        Shuffle the rows at every epoch.
+
+    warm_start : bool, default=False
+        Continue from the previous fit's weights.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initial weights, the shuffling, the reparameterisation noise
+        and the fixed draws of :meth:`score_samples`. Pass an int for
+        reproducible results.
+
+    verbose : bool, default=False
+        Print one line per epoch (loss, validation score, seconds).
+
+    Attributes
+    ----------
+    mean_ : ndarray of shape (n_features,)
+        Per-feature mean subtracted before encoding (zeros for the Bernoulli
+        decoder).
+
+    scale_ : ndarray of shape (n_features,)
+        Per-feature standard deviation divided out before encoding (ones for
+        the Bernoulli decoder; constant features get 1).
+
+    decoder_variance_ : ndarray of shape (n_features,) or None
+        Variance of the Gaussian decoder in the original units (None for the
+        Bernoulli decoder).
+
+    kl_per_dim_ : ndarray of shape (n_components,)
+        Mean KL divergence of each latent dimension's posterior from the prior
+        over the training rows, in nats.
+
+    active_units_ : ndarray of int
+        Indices of the latent dimensions whose posterior mean varies across
+        the training rows (variance above 0.01); the others have collapsed to
+        the prior.
+
+    loss_curve_ : list of float
+        Training loss (negative β-ELBO plus L2 penalty) per epoch.
+
+    validation_scores_ : list of float or None
+        Mean importance-weighted bound on the held-out rows per epoch, with
+        ``early_stopping`` (None otherwise).
+
+    best_validation_score_ : float or None
+        Best of ``validation_scores_``.
+
+    best_loss_ : float or None
+        Lowest training loss (None with ``early_stopping``).
+
+    n_iter_ : int
+        Number of epochs run.
+
+    t_ : int
+        Number of training rows seen.
+
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during ``fit``. Defined only when `X`
+        has feature names that are all strings.
+
+    See Also
+    --------
+    sklearn.decomposition.PCA : Linear latent features; probabilistic PCA is
+        a VAE with linear maps.
+    sklearn.decomposition.FactorAnalysis : Linear Gaussian latent model with a
+        per-feature noise variance.
+    sklearn.neural_network.BernoulliRBM : Another generative model of [0, 1]
+        data with latent features.
+    skmanifold_attn.AttentionPooling : Trainable pooling on the same numpy
+        neural-network core.
+
+    References
+    ----------
+    .. [1] D. P. Kingma and M. Welling, "Auto-Encoding Variational Bayes",
+       ICLR 2014.
+    .. [2] Y. Burda, R. Grosse and R. Salakhutdinov, "Importance Weighted
+       Autoencoders", ICLR 2016.
+    .. [3] I. Higgins et al., "beta-VAE: Learning Basic Visual Concepts with a
+       Constrained Variational Framework", ICLR 2017.
+    .. [4] D. P. Kingma et al., "Improved Variational Inference with Inverse
+       Autoregressive Flow", NeurIPS 2016 (free bits).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skmanifold_attn import VAETransformer
+    >>> X, _ = load_digits(return_X_y=True)
+    >>> X = X[:300] / 16.0
+    >>> vae = VAETransformer(n_components=4, decoder="bernoulli", max_iter=20,
+    ...                      random_state=0)
+    >>> Z = vae.fit_transform(X)
+    >>> Z.shape
+    (300, 4)
+    >>> vae.inverse_transform(Z).shape
+    (300, 64)
+    >>> vae.sample(5, random_state=0).shape
+    (5, 64)
+    >>> bool(vae.score(X) < 0)
+    True
+    """
+
+    _parameter_constraints = {
+        **NeuralTrainingMixin._parameter_constraints,
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "decoder": [StrOptions({"gaussian", "bernoulli"})],
+        "decoder_variance": [
+            StrOptions({"learned"}),
+            Interval(Real, 0, None, closed="neither"),
+        ],
+        "beta": [Interval(Real, 0, None, closed="left")],
+        "kl_warmup": [Interval(Integral, 0, None, closed="left")],
+        "free_bits": [Interval(Real, 0, None, closed="left")],
+        "n_mc_samples": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        *,
+        n_components=2,
+        hidden_layer_sizes=(64,),
+        activation="relu",
+        decoder="gaussian",
+        decoder_variance="learned",
+        beta=1.0,
+        kl_warmup=0,
+        free_bits=0.0,
+        n_mc_samples=16,
+        alpha=1e-4,
+        learning_rate_init=1e-3,
+        batch_size="auto",
+        max_iter=200,
+        tol=1e-4,
+        n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
+        shuffle=True,
+        warm_start=False,
+        random_state=None,
+        verbose=False,
+    ):
+        self.n_components = n_components
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.decoder = decoder
+        self.decoder_variance = decoder_variance
+        self.beta = beta
+        self.kl_warmup = kl_warmup
+        self.free_bits = free_bits
+        self.n_mc_samples = n_mc_samples
+        self.alpha = alpha
+        self.learning_rate_init = learning_rate_init
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.shuffle = shuffle
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # -- fitting ----------------------------------------------------------
+
+    def _hidden_sizes(self):
+        sizes = np.atleast_1d(np.asarray(self.hidden_layer_sizes))
+        if sizes.ndim != 1 or not np.issubdtype(sizes.dtype, np.integer):
+            raise ValueError(
+                "hidden_layer_sizes must be an int or a sequence of ints, got "
+                f"{self.hidden_layer_sizes!r}."
+            )
+        if np.any(sizes < 1):
+            raise ValueError(
+                f"hidden_layer_sizes must be > 0, got {self.hidden_layer_sizes!r}."
+            )
+        return [int(size) for size in sizes]
+
+    def _init_model(self, X, y, rng):
+        # Fixed draws of score_samples, from their own stream so that
+        # n_mc_samples does not change the training trajectory.
+        noise_seed = rng.randint(np.iinfo(np.int32).max)
+        noise = np.random.RandomState(noise_seed).standard_normal(
+            (self.n_mc_samples, self.n_components)
+        )
+        model = VAENetwork(
+            X.shape[1],
+            self.n_components,
+            self._hidden_sizes(),
+            activation=self.activation,
+            decoder=self.decoder,
+            decoder_variance=self.decoder_variance,
+            rng=rng,
+            dtype=X.dtype,
+            score_noise=noise.astype(X.dtype),
+        )
+        return self._configure(model)
+
+    def _check_bernoulli_range(self, X):
+        if self.decoder == "bernoulli" and (X.min() < 0 or X.max() > 1):
+            raise ValueError(
+                "decoder='bernoulli' needs every value of X in [0, 1]; got values "
+                f"in [{X.min():.4g}, {X.max():.4g}]. Scale X (e.g. with "
+                "MinMaxScaler) or use decoder='gaussian'."
+            )
+
+    def _set_standardisation(self, X):
+        n_features = X.shape[1]
+        if self.decoder == "bernoulli":
+            self.mean_ = np.zeros(n_features, dtype=X.dtype)
+            self.scale_ = np.ones(n_features, dtype=X.dtype)
+            return
+        mean = X.mean(axis=0, dtype=np.float64)
+        with np.errstate(over="ignore", invalid="ignore"):
+            scale = X.std(axis=0, dtype=np.float64)
+        if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(scale))):
+            raise ValueError(
+                "Input X has values too large in magnitude to standardise "
+                "(their squares overflow); rescale X first."
+            )
+        scale[scale < 10 * np.finfo(X.dtype).eps * np.maximum(np.abs(mean), 1)] = 1.0
+        self.mean_ = mean.astype(X.dtype)
+        self.scale_ = scale.astype(X.dtype)
+
+    def _standardise(self, X, dtype):
+        X = X.astype(dtype, copy=False)
+        if self.decoder == "bernoulli":
+            return X
+        return (X - self.mean_) / self.scale_
+
+    def _configure(self, model):
+        # Applied before every fit, so that set_params(beta=...) followed by a
+        # warm-started fit or partial_fit takes effect.
+        model.beta = float(self.beta)
+        model.kl_warmup = int(self.kl_warmup)
+        model.free_bits = float(self.free_bits)
+        return model
+
+    def _train_vae(self, X, incremental):
+        self._check_bernoulli_range(X)
+        if self._is_first_pass(incremental):
+            self._set_standardisation(X)
+            dtype = X.dtype
+        else:
+            if X.shape[1] != self._model.n_features:
+                raise ValueError(
+                    f"X has {X.shape[1]} features, but the model being continued "
+                    f"(warm_start or partial_fit) has {self._model.n_features}."
+                )
+            self._configure(self._model)
+            dtype = self._model.dtype
+        X_model = self._standardise(X, dtype)
+        self._train(X_model, None, incremental=incremental)
+
+        model = self._model
+        mean, log_var = model.encode(X_model)
+        mean, log_var = mean.astype(np.float64), log_var.astype(np.float64)
+        self.kl_per_dim_ = kl_standard_normal(mean, log_var)[0].mean(axis=0)
+        variance = np.var(mean, axis=0)
+        self.active_units_ = np.flatnonzero(variance > ACTIVE_UNIT_THRESHOLD)
+        if self.decoder == "gaussian":
+            self.decoder_variance_ = model.variance().astype(np.float64) * (
+                self.scale_.astype(np.float64) ** 2
+            )
+        else:
+            self.decoder_variance_ = None
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Train the VAE on ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training rows.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : VAETransformer
+            The fitted estimator.
+        """
+        X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
+        return self._train_vae(X, incremental=False)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None):
+        """Train for one epoch on ``X``, starting a model on the first call.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training rows. The first call fixes the standardisation.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : VAETransformer
+            The updated estimator.
+        """
+        first = not hasattr(self, "_model")
+        X = validate_data(
+            self,
+            X,
+            reset=first,
+            dtype=[np.float64, np.float32],
+            ensure_min_samples=2 if first else 1,
+        )
+        return self._train_vae(X, incremental=True)
+
+    # -- using the fitted model -------------------------------------------
+
+    def _validated(self, X):
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        self._check_bernoulli_range(X)
+        return self._standardise(X, self._model.dtype)
+
+    def transform(self, X):
+        """Posterior mean of the latent code of each row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to encode.
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, n_components)
+            ``E[z | x]``, deterministic and computed row by row.
+        """
+        mean, _ = self._model.encode(self._validated(X))
+        return np.ascontiguousarray(mean)
+
+    def inverse_transform(self, X):
+        """Decode latent codes to rows in the original feature scale.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_components)
+            Latent codes.
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_samples, n_features)
+            Mean of ``p(x | z)`` (probabilities for the Bernoulli decoder).
+        """
+        check_is_fitted(self)
+        Z = check_array(X, dtype=[np.float64, np.float32])
+        if Z.shape[1] != self.n_components:
+            raise ValueError(
+                f"X has {Z.shape[1]} features, but {type(self).__name__} has "
+                f"n_components={self.n_components} latent dimensions."
+            )
+        return self._to_original(self._model.decode_mean(self._as_model_dtype(Z)))
+
+    def _as_model_dtype(self, A):
+        return A.astype(self._model.dtype, copy=False)
+
+    def _to_original(self, X_model):
+        if self.decoder == "bernoulli":
+            return X_model
+        X_model *= self.scale_
+        X_model += self.mean_
+        return X_model
+
+    def sample(self, n_samples=1, random_state=None):
+        """Generate new rows: ``z ~ N(0, I)``, then ``x ~ p(x | z)``.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of rows to generate.
+        random_state : int, RandomState instance or None, default=None
+            Seed of the draws; pass an int for reproducible samples.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features)
+            Generated rows in the original feature scale (0/1 values for the
+            Bernoulli decoder).
+        """
+        check_is_fitted(self)
+        if not isinstance(n_samples, Integral) or n_samples < 1:
+            raise ValueError(
+                f"n_samples must be a positive integer, got {n_samples!r}."
+            )
+        rng = check_random_state(random_state)
+        model = self._model
+        Z = self._as_model_dtype(rng.standard_normal((n_samples, self.n_components)))
+        mean = model.decode_mean(Z)
+        if self.decoder == "bernoulli":
+            return (rng.uniform(size=mean.shape) < mean).astype(mean.dtype)
+        noise = rng.standard_normal(mean.shape).astype(mean.dtype)
+        noise *= np.sqrt(model.variance())
+        mean += noise
+        return self._to_original(mean)
+
+    def score_samples(self, X):
+        """Importance-weighted lower bound on ``log p(x)`` of each row.
+
+        The bound (IWAE, ``n_mc_samples`` draws) uses standard-normal draws
+        fixed at fit time and shared by every row, so a row's score is
+        deterministic and does not depend on the other rows. For the Gaussian
+        decoder it is a density in the original units of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to score.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            Log-likelihood bounds (higher is more typical of the training data).
+        """
+        Xs = self._validated(X)
+        iwae, _ = self._model.bounds(Xs, self._model.score_noise)
+        return iwae - self._log_jacobian()
+
+    def _log_jacobian(self):
+        # Densities of standardised rows become densities of raw rows by
+        # dividing by prod(scale_).
+        return float(np.log(self.scale_.astype(np.float64)).sum())
+
+    def _elbo(self, X):
+        """ELBO estimate of each row with the fixed draws (beta = 1)."""
+        Xs = self._validated(X)
+        _, elbo = self._model.bounds(Xs, self._model.score_noise)
+        return elbo - self._log_jacobian()
+
+    def score(self, X, y=None):
+        """Mean importance-weighted log-likelihood bound of the rows.
+
+        Independent of ``beta``, so :class:`~sklearn.model_selection.GridSearchCV`
+        with ``scoring=None`` selects settings by held-out likelihood.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to score.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        score : float
+            Mean of :meth:`score_samples`.
+        """
+        return float(np.mean(self.score_samples(X)))
+
+    @property
+    def _n_features_out(self):
+        return self.n_components
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        tags.non_deterministic = False
+        return tags

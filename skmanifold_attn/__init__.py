@@ -7,9 +7,18 @@ numpy and scipy.
 """
 
 from ._version import __version__
-from .manifold import LocallyLinearEmbedding, locally_linear_embedding
+from .manifold import (
+    LaplacianEigenmaps,
+    LocalityPreservingProjections,
+    LocallyLinearEmbedding,
+    NeighborhoodPreservingEmbedding,
+    locally_linear_embedding,
+)
 
 __all__ = [
+    "LaplacianEigenmaps",
+    "LocalityPreservingProjections",
+    "NeighborhoodPreservingEmbedding",
     "LocallyLinearEmbedding",
     "__version__",
     "locally_linear_embedding",

@@ -16,7 +16,12 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
-from .manifold import LocallyLinearEmbedding
+from .manifold import (
+    LaplacianEigenmaps,
+    LocalityPreservingProjections,
+    LocallyLinearEmbedding,
+    NeighborhoodPreservingEmbedding,
+)
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,29 @@ def _lle_pipeline(random_state):
     )
 
 
+def _laplacian_eigenmaps_pipeline(random_state):
+    return _named(
+        LaplacianEigenmaps(n_components=10, n_neighbors=15, random_state=random_state),
+        random_state=random_state,
+    )
+
+
+def _linear_graph_pipeline(embed):
+    def make(random_state):
+        from sklearn.pipeline import Pipeline
+
+        # As the papers do: PCA first, so that X^T X is well conditioned.
+        return Pipeline(
+            [
+                ("pca", PCA(n_components=30, random_state=random_state)),
+                ("embed", embed),
+                ("clf", LogisticRegression(max_iter=2000, random_state=random_state)),
+            ]
+        )
+
+    return make
+
+
 DEMO_CASES = [
     DemoCase(
         name="PCA (reference)",
@@ -82,6 +110,28 @@ DEMO_CASES = [
         estimator_class=LocallyLinearEmbedding,
         make_pipeline=_lle_pipeline,
         param_grid={"embed__n_neighbors": [10, 20]},
+    ),
+    DemoCase(
+        name="LaplacianEigenmaps",
+        estimator_class=LaplacianEigenmaps,
+        make_pipeline=_laplacian_eigenmaps_pipeline,
+        param_grid={"embed__n_neighbors": [10, 20]},
+    ),
+    DemoCase(
+        name="PCA(30) + NPE",
+        estimator_class=NeighborhoodPreservingEmbedding,
+        make_pipeline=_linear_graph_pipeline(
+            NeighborhoodPreservingEmbedding(n_neighbors=5, n_components=10)
+        ),
+        param_grid={"embed__n_neighbors": [5, 10]},
+    ),
+    DemoCase(
+        name="PCA(30) + LPP",
+        estimator_class=LocalityPreservingProjections,
+        make_pipeline=_linear_graph_pipeline(
+            LocalityPreservingProjections(n_neighbors=5, n_components=10)
+        ),
+        param_grid={"embed__n_neighbors": [5, 10]},
     ),
 ]
 

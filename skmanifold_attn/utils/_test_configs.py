@@ -12,6 +12,16 @@ Each public estimator adds an entry here when it lands:
 from ._discovery import all_estimators
 
 INSTANCE_PARAMS = {
+    "LaplacianEigenmaps": [
+        {"n_neighbors": 6, "random_state": 0},
+        {"affinity": "rbf", "random_state": 0},
+        {"n_neighbors": 6, "eigen_solver": "lobpcg", "random_state": 0},
+    ],
+    "LocalityPreservingProjections": [
+        {"n_neighbors": 5},
+        {"n_neighbors": 5, "weight": "binary"},
+    ],
+    "NeighborhoodPreservingEmbedding": [{"n_neighbors": 5}],
     "LocallyLinearEmbedding": [
         {"n_neighbors": 5, "random_state": 0},
         {"n_neighbors": 6, "eigen_solver": "arpack", "random_state": 0},
@@ -21,6 +31,9 @@ INSTANCE_PARAMS = {
 EXPECTED_FAILED_CHECKS = {}
 
 GRIDS = {
+    "LaplacianEigenmaps": {"n_neighbors": [8, 12]},
+    "LocalityPreservingProjections": {"n_neighbors": [5, 10]},
+    "NeighborhoodPreservingEmbedding": {"n_neighbors": [5, 10]},
     "LocallyLinearEmbedding": {"n_neighbors": [8, 12]},
 }
 

@@ -218,7 +218,9 @@ def knn_affinity_to_training(
     position = np.arange(n_candidates)[None, :] - is_self[:, None].astype(np.intp)
     # position: rank among the other training points (-1 for the query itself).
     forward = ((position >= 0) & (position < n_neighbors - 1)).astype(np.float64)
-    backward = (distances <= radius[indices]) & (position >= 0)
+    # A hair of slack: the same distance computed from either end may differ
+    # in the last bits (brute-force search).
+    backward = (distances <= radius[indices] * (1 + 1e-10)) & (position >= 0)
     weights = 0.5 * (forward + backward)
     indptr = np.arange(0, n_queries * n_candidates + 1, n_candidates, dtype=np.int64)
     W = sp.csr_matrix(

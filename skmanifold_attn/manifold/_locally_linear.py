@@ -141,6 +141,7 @@ def _locally_linear_embedding(
         max_iter=max_iter,
         random_state=random_state,
         factor=factor,
+        points=X,
     )
 
 

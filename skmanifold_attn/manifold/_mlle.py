@@ -48,19 +48,20 @@ def _centred_neighborhoods(X, neighbors, chunk):
 def _almost_null_space_sizes(spectra, n_components, n_neighbors):
     """``s_i`` of every point from the decreasing local spectra ``(n, nev)``."""
     with np.errstate(divide="ignore", invalid="ignore"):
+        ratios = spectra[:, n_components:].sum(axis=1) / spectra[:, :n_components].sum(
+            axis=1
+        )
         cumulative = np.cumsum(spectra, axis=1)
-        # tail[:, m] = sum(l[m+1:]) / sum(l[:m+1]), decreasing in m. A
-        # neighbourhood with no spread at all (duplicates) gives 0/0: it has no
-        # residual energy, so its ratios count as 0.
+        # tail[:, m] = sum(l[m+1:]) / sum(l[:m+1]), decreasing in m.
         tail = cumulative[:, -1:] / cumulative[:, :-1] - 1.0
-        tail[np.isnan(tail)] = 0.0
-    # Each point's ratio sum(l[d':]) / sum(l[:d']) is its own tail[:, d' - 1],
-    # taken from the same array so that the point(s) at the median compare
-    # equal to eta, not above or below it by a rounding difference.
-    if n_components < spectra.shape[1]:
-        eta = np.median(tail[:, n_components - 1])
-    else:
-        eta = 0.0
+    # A neighbourhood with no spread at all (duplicates) gives 0/0: it has no
+    # residual energy, so its ratios count as 0.
+    ratios[np.isnan(ratios)] = 0.0
+    tail[np.isnan(tail)] = 0.0
+    # With an odd number of points, the median point's own tail[:, d' - 1]
+    # equals eta up to rounding; computing both with scikit-learn's formulas
+    # settles that tie as it does whenever the spectra agree to the bit.
+    eta = np.median(ratios)
     sizes = np.count_nonzero(tail < eta, axis=1) + (n_neighbors - spectra.shape[1])
     # s_i = 0 leaves a point without weight vectors (a 0/0 in the reference
     # formulas); one vector, the weakest direction, keeps it defined.

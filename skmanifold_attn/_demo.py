@@ -16,6 +16,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
+from .manifold import LocallyLinearEmbedding
+
 
 @dataclass(frozen=True)
 class DemoCase:
@@ -59,12 +61,27 @@ def _pca_pipeline(random_state):
     )
 
 
+def _lle_pipeline(random_state):
+    return _named(
+        LocallyLinearEmbedding(
+            n_neighbors=15, n_components=10, random_state=random_state
+        ),
+        random_state=random_state,
+    )
+
+
 DEMO_CASES = [
     DemoCase(
         name="PCA (reference)",
         estimator_class=None,
         make_pipeline=_pca_pipeline,
         param_grid={"embed__n_components": [2, 10]},
+    ),
+    DemoCase(
+        name="LocallyLinearEmbedding",
+        estimator_class=LocallyLinearEmbedding,
+        make_pipeline=_lle_pipeline,
+        param_grid={"embed__n_neighbors": [10, 20]},
     ),
 ]
 

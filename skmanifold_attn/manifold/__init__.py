@@ -1,3 +1,5 @@
 """manifold estimators."""
 
-__all__ = []
+from ._locally_linear import LocallyLinearEmbedding, locally_linear_embedding
+
+__all__ = ["LocallyLinearEmbedding", "locally_linear_embedding"]

@@ -11,11 +11,18 @@ Each public estimator adds an entry here when it lands:
 
 from ._discovery import all_estimators
 
-INSTANCE_PARAMS = {}
+INSTANCE_PARAMS = {
+    "LocallyLinearEmbedding": [
+        {"n_neighbors": 5, "random_state": 0},
+        {"n_neighbors": 6, "eigen_solver": "arpack", "random_state": 0},
+    ],
+}
 
 EXPECTED_FAILED_CHECKS = {}
 
-GRIDS = {}
+GRIDS = {
+    "LocallyLinearEmbedding": {"n_neighbors": [8, 12]},
+}
 
 
 def instances(fast_only=False):

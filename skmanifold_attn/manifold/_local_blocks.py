@@ -147,7 +147,12 @@ def assemble_blocks(index_sets, blocks, n_samples):
     n_points, block_size = index_sets.shape
     blocks += blocks.transpose(0, 2, 1)
     blocks *= 0.5
-    index_sets = np.ascontiguousarray(index_sets)
+    # scipy would cast the indices to int32 itself when they fit; casting the
+    # small index array once avoids converting the broadcast copy.
+    n_entries = n_points * block_size * block_size
+    fits_int32 = max(n_entries, n_samples) < np.iinfo(np.int32).max
+    index_dtype = np.int32 if fits_int32 else np.int64
+    index_sets = np.ascontiguousarray(index_sets, dtype=index_dtype)
     # One sparse row per block row: row p * b + r holds block p's row r at the
     # columns index_sets[p]. Converting it to CSC is a stable counting sort by
     # column: within a column, entries stay in block order.
@@ -157,7 +162,7 @@ def assemble_blocks(index_sets, blocks, n_samples):
             np.broadcast_to(
                 index_sets[:, None, :], (n_points, block_size, block_size)
             ).reshape(-1),
-            np.arange(0, n_points * block_size * block_size + 1, block_size),
+            np.arange(0, n_entries + 1, block_size, dtype=index_dtype),
         ),
         shape=(n_points * block_size, n_samples),
     ).tocsc()

@@ -81,7 +81,7 @@ def _mlle_blocks(local, sizes, reg, modified_tol):
     trace = eigenvalues.sum(axis=1)
     ridge = np.where(trace > 0, reg * trace, reg)
     coefficients = vectors.sum(axis=1) / (eigenvalues + ridge[:, None])
-    barycentre = np.einsum("nkj,nj->nk", vectors, coefficients)
+    barycentre = (vectors @ coefficients[:, :, None])[:, :, 0]
     barycentre /= barycentre.sum(axis=1, keepdims=True)
 
     # Keep only the last s_i columns of V (the almost null space).
@@ -97,7 +97,7 @@ def _mlle_blocks(local, sizes, reg, modified_tol):
     householder /= np.where(small, 1.0, norm)[:, None]
     householder[small] = 0.0
 
-    reflected = np.einsum("nkj,nj->nk", null_basis, householder)
+    reflected = (null_basis @ householder[:, :, None])[:, :, 0]
     extended = np.empty((n_chunk, n_neighbors + 1, n_neighbors))
     weights = extended[:, :n_neighbors]
     np.multiply(reflected[:, :, None], -2.0 * householder[:, None, :], out=weights)

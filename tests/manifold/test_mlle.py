@@ -9,6 +9,7 @@ from _lle_method_checks import (
     flip_signs_of,
     load_dataset,
     neighbors_of,
+    procrustes_residual,
 )
 from scipy.linalg import eigh, svd
 from scipy.stats import ortho_group
@@ -169,3 +170,17 @@ def test_modified_matrix_needs_enough_neighbors():
     X = load_dataset("swiss_roll", 50)
     with pytest.raises(ValueError, match="n_neighbors >= n_components"):
         _build(X, neighbors_of(X, 2), n_components=3)
+
+
+def test_modified_embedding_ignores_reg_as_sklearn_does():
+    # scikit-learn's MLLE always uses a 1e-3 ridge; a drop-in must too.
+    from sklearn.manifold import locally_linear_embedding as sk_embedding
+
+    from skmanifold_attn import locally_linear_embedding
+
+    X = load_dataset("swiss_roll", 300)
+    params = dict(n_neighbors=12, n_components=2, method="modified", reg=0.5)
+    Y_ref, error_ref = sk_embedding(X, eigen_solver="dense", **params)
+    Y, error = locally_linear_embedding(X, eigen_solver="dense", **params)
+    assert procrustes_residual(Y, Y_ref) < 1e-6
+    np.testing.assert_allclose(error, error_ref, rtol=1e-6)

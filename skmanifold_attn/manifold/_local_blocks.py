@@ -16,8 +16,9 @@ import numpy as np
 import scipy.sparse as sp
 from joblib import Parallel, delayed
 
-# float64 entries allowed in one chunk's largest (chunk, k, k) working array;
-# a few such arrays are alive at once, so a chunk stays around 10-30 MiB.
+# float64 entries (8 MiB) allowed in one chunk's largest (chunk, k, k)
+# working array; with the few such arrays alive at once a chunk needs some
+# tens of MiB per thread, whatever n_samples.
 _CHUNK_BUDGET = 1 << 20
 
 

@@ -65,7 +65,8 @@ def _alignment_matrix(
             X,
             neighbors,
             n_components=n_components,
-            reg=reg,
+            # scikit-learn's MLLE ridge is a fixed 1e-3 whatever its ``reg``.
+            reg=1e-3,
             modified_tol=modified_tol,
             n_jobs=n_jobs,
         )

@@ -14,6 +14,9 @@ from ._discovery import all_estimators
 INSTANCE_PARAMS = {
     "LocallyLinearEmbedding": [
         {"n_neighbors": 5, "random_state": 0},
+        {"n_neighbors": 8, "method": "modified", "random_state": 0},
+        {"n_neighbors": 8, "method": "hessian", "random_state": 0},
+        {"n_neighbors": 8, "method": "ltsa", "random_state": 0},
         {"n_neighbors": 6, "eigen_solver": "arpack", "random_state": 0},
     ],
 }

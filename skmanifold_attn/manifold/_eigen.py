@@ -11,9 +11,10 @@ skipped. Solvers:
   When ``M = A^T A`` is given by its factor ``A`` (standard LLE:
   ``A = I - W``), ``(A^T A)^{-1}`` is applied as two solves with one sparse LU
   of the much sparser ``A`` (plus a 1e-9 ridge that lifts its exact
-  singularity). Otherwise ``M`` itself is factored with a symmetric
-  minimum-degree ordering, slightly shifted below zero so the factor exists;
-  the shift changes no eigenvector.
+  singularity). Otherwise ``M`` itself is factored, slightly shifted below
+  zero so the factor exists; the shift changes no eigenvector. Given the
+  points, the LU is ordered by geometric nested dissection (``_ordering``),
+  else by COLAMD.
 - ``'auto'``: ``'dense'`` for at most 200 rows (as scikit-learn), else
   ``'shift_invert'``; never a dense O(n^3) solve on large problems.
 
@@ -29,6 +30,8 @@ from scipy.linalg import eigh
 from scipy.sparse.linalg import LinearOperator, eigsh, splu
 from sklearn.utils import check_random_state
 
+from ._ordering import nested_dissection
+
 EIGEN_SOLVERS = ("auto", "arpack", "dense", "shift_invert")
 
 # 'auto' solves densely up to this many rows (scikit-learn's threshold).
@@ -37,6 +40,11 @@ AUTO_DENSE_MAX_ROWS = 200
 FACTOR_RIDGE = 1e-9
 # Shift below zero of M (relative to its mean diagonal) for its own LU.
 MATRIX_SHIFT = 1e-10
+# Smaller problems are factored with COLAMD (ordering cost not worth it).
+ORDERING_MIN_ROWS = 5000
+# SuperLU keeps the diagonal pivot unless it is this much below the column's
+# largest entry.
+DIAG_PIVOT_THRESH = 1e-3
 # Largest accepted eigen-residual, relative to the mean diagonal of M.
 RESIDUAL_RTOL = 1e-7
 
@@ -72,6 +80,7 @@ def null_space(
     max_iter=100,
     random_state=None,
     factor=None,
+    points=None,
 ):
     """Eigenvectors of the ``k`` smallest eigenvalues after the ``k_skip`` first.
 
@@ -94,6 +103,9 @@ def null_space(
         Seeds ARPACK's start vector.
     factor : sparse matrix of shape (n, n), default=None
         ``A`` with ``M = A^T A``; used by ``'shift_invert'``.
+    points : ndarray of shape (n, n_features), default=None
+        Coordinates of the graph's vertices; ``'shift_invert'`` orders its
+        sparse LU by nested dissection over them (else COLAMD).
 
     Returns
     -------
@@ -112,7 +124,7 @@ def null_space(
     if eigen_solver == "arpack":
         return _arpack(M, k, k_skip, tol, max_iter, random_state)
     if eigen_solver == "shift_invert":
-        return _shift_invert(M, factor, k, k_skip, tol, max_iter, random_state)
+        return _shift_invert(M, factor, k, k_skip, tol, max_iter, random_state, points)
     raise ValueError(f"Unrecognized eigen_solver '{eigen_solver}'")
 
 
@@ -155,43 +167,58 @@ def _mean_diagonal(M, factor):
     return float(np.mean(np.abs(M.diagonal())))
 
 
-def _shift_invert(M, factor, k, k_skip, tol, max_iter, random_state):
+def _factorize(target, points):
+    """Sparse LU of ``target``; returns ``(lu, permutation or None)``."""
+    if points is None or target.shape[0] <= ORDERING_MIN_ROWS:
+        return splu(target.tocsc(), permc_spec="COLAMD"), None
+    # Nested dissection over the points, then (almost) no pivoting so the
+    # factor keeps that ordering's low fill.
+    perm = nested_dissection(target, points)
+    permuted = target.tocsr()[perm][:, perm].tocsc()
+    lu = splu(
+        permuted,
+        permc_spec="NATURAL",
+        diag_pivot_thresh=DIAG_PIVOT_THRESH,
+        options={"SymmetricMode": True},
+    )
+    return lu, perm
+
+
+def _shift_invert(M, factor, k, k_skip, tol, max_iter, random_state, points):
     n = M.shape[0]
     scale = _mean_diagonal(M, factor) or 1.0
-    identity = sp.identity(n, format="csc")
+    identity = sp.identity(n, format="csr")
+    v0 = arpack_start_vector(n, random_state)
     try:
         if factor is not None:
-            lu = splu(
-                sp.csc_matrix(factor, dtype=np.float64) + FACTOR_RIDGE * identity,
-                permc_spec="COLAMD",
-            )
+            target = sp.csr_matrix(factor, dtype=np.float64) + FACTOR_RIDGE * identity
+            lu, perm = _factorize(target, points)
 
             def solve(x):
-                return lu.solve(lu.solve(np.asarray(x, dtype=np.float64), trans="T"))
+                x = np.asarray(x, dtype=np.float64)
+                return lu.solve(lu.solve(x, trans="T"))
 
             sigma = 0.0
         else:
             shift = MATRIX_SHIFT * scale
-            lu = splu(
-                sp.csc_matrix(M, dtype=np.float64) + shift * identity,
-                permc_spec="MMD_AT_PLUS_A",
-                diag_pivot_thresh=0.0,
-                options={"SymmetricMode": True},
-            )
+            target = sp.csr_matrix(M, dtype=np.float64) + shift * identity
+            lu, perm = _factorize(target, points)
 
             def solve(x):
                 return lu.solve(np.asarray(x, dtype=np.float64))
 
             sigma = -shift
+        # ARPACK runs in the permuted basis (the start vector permuted
+        # alike); the eigenvectors are mapped back below.
         inverse = LinearOperator((n, n), matvec=solve, dtype=np.float64)
         values, vectors = eigsh(
-            M,
+            inverse,  # not applied in shift-invert mode; OPinv is
             k + k_skip,
             sigma=sigma,
             OPinv=inverse,
             tol=tol,
             maxiter=max_iter,
-            v0=arpack_start_vector(n, random_state),
+            v0=v0 if perm is None else v0[perm],
         )
     except RuntimeError as exc:
         raise ValueError(
@@ -199,6 +226,10 @@ def _shift_invert(M, factor, k, k_skip, tol, max_iter, random_state):
             f"({exc}). Try eigen_solver='dense' on small data, a larger reg, or "
             "removing duplicate points."
         ) from exc
+    if perm is not None:
+        unpermuted = np.empty_like(vectors)
+        unpermuted[perm] = vectors
+        vectors = unpermuted
     order = np.argsort(values)
     vectors = fix_signs(vectors[:, order[k_skip:]])
     # Rayleigh quotients on M itself (not the ridged factor): the exact

@@ -16,8 +16,9 @@ import numpy as np
 import scipy.sparse as sp
 from joblib import Parallel, delayed
 
-# float64 entries allowed in one chunk's largest (chunk, k, k) working array;
-# a few such arrays are alive at once, so a chunk stays around 10-30 MiB.
+# float64 entries (8 MiB) allowed in one chunk's largest (chunk, k, k)
+# working array; with the few such arrays alive at once a chunk needs some
+# tens of MiB per thread, whatever n_samples.
 _CHUNK_BUDGET = 1 << 20
 
 
@@ -124,26 +125,59 @@ def assemble_blocks(index_sets, blocks, n_samples):
     index_sets : ndarray of shape (n_points, b)
         Row/column indices of each point's block.
     blocks : ndarray of shape (n_points, b, b)
-        Symmetric blocks; block ``p`` is added at ``(index_sets[p, r],
-        index_sets[p, c])``.
+        Local blocks, symmetric up to rounding; block ``p`` is added at
+        ``(index_sets[p, r], index_sets[p, c])``. Overwritten.
     n_samples : int
         Size of the matrix.
 
     Returns
     -------
     M : scipy.sparse.csr_matrix of shape (n_samples, n_samples)
-        Float64, duplicates summed, exactly symmetric.
+        Float64, canonical (sorted indices, duplicates summed), exactly
+        symmetric.
+
+    Notes
+    -----
+    Two stable counting sorts (by column, then by row) bring the entries into
+    row-major order with the contributions to one entry in block order, and
+    those are summed in that order. Each block is made exactly symmetric
+    first, so entry ``(q, r)`` and ``(r, q)`` add the same numbers in the same
+    order: ``M`` is exactly symmetric without a transpose-and-average pass, and
+    depends only on the blocks, not on how they were chunked.
     """
     n_points, block_size = index_sets.shape
-    index_dtype = np.int32 if n_samples < np.iinfo(np.int32).max else np.int64
-    index_sets = index_sets.astype(index_dtype, copy=False)
-    rows = np.broadcast_to(index_sets[:, :, None], (n_points, block_size, block_size))
-    cols = np.broadcast_to(index_sets[:, None, :], (n_points, block_size, block_size))
-    M = sp.coo_matrix(
-        (blocks.ravel(), (rows.ravel(), cols.ravel())), shape=(n_samples, n_samples)
+    blocks += blocks.transpose(0, 2, 1)
+    blocks *= 0.5
+    # scipy would cast the indices to int32 itself when they fit; casting the
+    # small index array once avoids converting the broadcast copy.
+    n_entries = n_points * block_size * block_size
+    fits_int32 = max(n_entries, n_samples) < np.iinfo(np.int32).max
+    index_dtype = np.int32 if fits_int32 else np.int64
+    index_sets = np.ascontiguousarray(index_sets, dtype=index_dtype)
+    # One sparse row per block row: row p * b + r holds block p's row r at the
+    # columns index_sets[p]. Converting it to CSC is a stable counting sort by
+    # column: within a column, entries stay in block order.
+    block_rows = sp.csr_matrix(
+        (
+            blocks.reshape(-1),
+            np.broadcast_to(
+                index_sets[:, None, :], (n_points, block_size, block_size)
+            ).reshape(-1),
+            np.arange(0, n_entries + 1, block_size, dtype=index_dtype),
+        ),
+        shape=(n_points * block_size, n_samples),
+    ).tocsc()
+    # Replace the block-row ids by the rows of M, then sort stably by row.
+    M = sp.csc_matrix(
+        (
+            block_rows.data,
+            index_sets.reshape(-1)[block_rows.indices],
+            block_rows.indptr,
+        ),
+        shape=(n_samples, n_samples),
     ).tocsr()
-    # Duplicates are summed in an order that need not mirror across the
-    # diagonal; averaging with the transpose makes M exactly symmetric.
-    M = (M + M.T.tocsr()) * 0.5
-    M.sort_indices()
+    # The conversion leaves column indices sorted with duplicates adjacent in
+    # block order; summing them keeps that order.
+    M.has_sorted_indices = True
+    M.sum_duplicates()
     return M

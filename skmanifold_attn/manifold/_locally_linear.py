@@ -65,7 +65,8 @@ def _alignment_matrix(
             X,
             neighbors,
             n_components=n_components,
-            reg=reg,
+            # scikit-learn's MLLE ridge is a fixed 1e-3 whatever its ``reg``.
+            reg=1e-3,
             modified_tol=modified_tol,
             n_jobs=n_jobs,
         )
@@ -141,6 +142,7 @@ def _locally_linear_embedding(
         max_iter=max_iter,
         random_state=random_state,
         factor=factor,
+        points=X,
     )
 
 

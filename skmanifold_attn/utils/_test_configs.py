@@ -24,6 +24,9 @@ INSTANCE_PARAMS = {
     "NeighborhoodPreservingEmbedding": [{"n_neighbors": 5}],
     "LocallyLinearEmbedding": [
         {"n_neighbors": 5, "random_state": 0},
+        {"n_neighbors": 8, "method": "modified", "random_state": 0},
+        {"n_neighbors": 8, "method": "hessian", "random_state": 0},
+        {"n_neighbors": 8, "method": "ltsa", "random_state": 0},
         {"n_neighbors": 6, "eigen_solver": "arpack", "random_state": 0},
     ],
 }

@@ -19,7 +19,8 @@ def load_dataset(name, n_samples=400, n_neighbors=12):
     The digits' neighbour graph falls apart into pieces, each adding a null
     vector that makes the embedding arbitrary; the subsample is cut down until
     the graph linking points that share a neighbourhood (as LTSA and Hessian
-    LLE couple them: the point itself excluded) is connected.
+    LLE couple them: the point itself excluded) is connected. The number of
+    points is kept even (see the MLLE tests: no median tie).
     """
     if name == "swiss_roll":
         return make_swiss_roll(n_samples, random_state=0)[0]
@@ -35,9 +36,10 @@ def load_dataset(name, n_samples=400, n_neighbors=12):
             (np.ones(rows.size), (rows, neighbors.ravel())), shape=(len(X), len(X))
         )
         n_parts, labels = connected_components(membership.T @ membership)
-        if n_parts == 1:
+        if n_parts == 1 and len(X) % 2 == 0:
             return X
         X = X[labels == np.bincount(labels).argmax()]
+        X = X[: len(X) - len(X) % 2]
 
 
 def neighbors_of(X, n_neighbors):

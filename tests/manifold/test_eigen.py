@@ -85,3 +85,21 @@ def test_residual_check_rejects_unconverged_result(monkeypatch):
 def test_unknown_solver():
     with pytest.raises(ValueError, match="Unrecognized eigen_solver 'nope'"):
         null_space(sp.identity(5), 1, eigen_solver="nope")
+
+
+def test_nested_dissection_ordering_gives_the_same_eigenvectors(monkeypatch):
+    import skmanifold_attn.manifold._eigen as module
+
+    rng = np.random.RandomState(0)
+    t = rng.uniform(0, 3 * np.pi, 1500)
+    X = np.c_[t * np.cos(t), rng.uniform(0, 10, 1500), t * np.sin(t)]
+    A = sp.identity(1500, format="csr") - barycenter_kneighbors_graph(X, 10)
+    M = (A.T @ A).tocsr()
+    colamd, _ = null_space(M, 2, eigen_solver="shift_invert", factor=A)
+    colamd_m, _ = null_space(M, 2, eigen_solver="shift_invert")
+    monkeypatch.setattr(module, "ORDERING_MIN_ROWS", 100)
+    for factor, reference in [(A, colamd), (None, colamd_m)]:
+        ordered, _ = null_space(
+            M, 2, eigen_solver="shift_invert", factor=factor, points=X
+        )
+        np.testing.assert_allclose(ordered, reference, atol=1e-6)

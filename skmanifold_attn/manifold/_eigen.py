@@ -329,7 +329,7 @@ def laplacian_bottom_eigenvectors(
         Number of eigenpairs, the trivial first one included.
     eigen_solver : {'dense', 'arpack', 'lobpcg', 'amg'}, default='arpack'
         'arpack': shift-invert at ``-1e-5`` (as scikit-learn) through one
-        sparse LU with a symmetric minimum-degree ordering; 'lobpcg': LOBPCG;
+        sparse LU of the shifted Laplacian; 'lobpcg': LOBPCG;
         'amg': LOBPCG preconditioned by pyamg's smoothed aggregation.
     tol : float or None, default=0.0
         Solver tolerance (ARPACK: 0 is machine precision; LOBPCG: None is
@@ -371,25 +371,32 @@ def laplacian_bottom_eigenvectors(
         return values[order], vectors[:, order]
     laplacian = sp.csr_matrix(laplacian, dtype=np.float64)
     if eigen_solver == "arpack":
-        identity = sp.identity(n, format="csc")
+        # One sparse LU of the shifted Laplacian. On kNN Laplacians the
+        # symmetric minimum-degree ordering gives far less fill than COLAMD
+        # (scipy's default) or nested dissection (measured: 6.8M against
+        # 17M and 18M LU entries on a 100,000-point swiss roll).
+        target = laplacian + LAPLACIAN_SHIFT * sp.identity(n, format="csr")
         lu = splu(
-            sp.csc_matrix(laplacian) + LAPLACIAN_SHIFT * identity,
+            target.tocsc(),
             permc_spec="MMD_AT_PLUS_A",
             diag_pivot_thresh=0.0,
             options={"SymmetricMode": True},
         )
-        inverse = LinearOperator(
-            (n, n), matvec=lambda x: lu.solve(np.asarray(x, np.float64)), dtype=float
-        )
+
+        def solve(x):
+            return lu.solve(np.asarray(x, dtype=np.float64))
+
+        inverse = LinearOperator((n, n), matvec=solve, dtype=np.float64)
+        v0 = arpack_start_vector(n, random_state)
         try:
             values, vectors = eigsh(
-                laplacian,
+                inverse,  # not applied in shift-invert mode; OPinv is
                 k,
                 sigma=-LAPLACIAN_SHIFT,
                 which="LM",
                 OPinv=inverse,
                 tol=tol,
-                v0=arpack_start_vector(n, random_state),
+                v0=v0,
             )
         except (ArpackNoConvergence, RuntimeError) as exc:
             raise ValueError(

@@ -78,7 +78,8 @@ class LaplacianEigenmaps(
         Seeds the eigen solver's start vectors.
     eigen_solver : {'arpack', 'lobpcg', 'amg'}, default=None
         'arpack' (also None): ARPACK shift-invert as scikit-learn, through a
-        sparse LU with a symmetric fill-reducing ordering. 'lobpcg': LOBPCG.
+        sparse LU with a symmetric minimum-degree ordering (less fill than
+        scikit-learn's). 'lobpcg': LOBPCG.
         'amg': LOBPCG with an algebraic multigrid preconditioner; needs the
         optional ``pyamg`` (``pip install skmanifold-attn[amg]``). Up to 200
         training rows every solver is replaced by an exact dense solve.
@@ -277,9 +278,10 @@ class LaplacianEigenmaps(
         # Isolated points have a zero diagonal; 1 keeps the solvers well posed
         # (as scikit-learn does).
         if sp.issparse(laplacian):
-            laplacian = laplacian.tolil()
-            laplacian.setdiag(1.0)
-            laplacian = laplacian.tocsr()
+            laplacian = sp.csr_matrix(laplacian)
+            missing = 1.0 - laplacian.diagonal()
+            if np.any(missing != 0):
+                laplacian = (laplacian + sp.diags(missing)).tocsr()
         else:
             np.fill_diagonal(laplacian, 1.0)
         solver = self.eigen_solver or "arpack"

@@ -34,7 +34,7 @@ INSTANCE_PARAMS = {
 EXPECTED_FAILED_CHECKS = {}
 
 GRIDS = {
-    "LaplacianEigenmaps": {"n_neighbors": [8, 12]},
+    "LaplacianEigenmaps": {"n_neighbors": [30, 40]},
     "LocalityPreservingProjections": {"n_neighbors": [5, 10]},
     "NeighborhoodPreservingEmbedding": {"n_neighbors": [5, 10]},
     "LocallyLinearEmbedding": {"n_neighbors": [8, 12]},

@@ -29,6 +29,7 @@ import scipy.sparse as sp
 from scipy.linalg import eigh
 from scipy.sparse.linalg import LinearOperator, eigsh, splu
 from sklearn.utils import check_random_state
+from threadpoolctl import threadpool_limits  # a scikit-learn dependency
 
 from ._ordering import nested_dissection
 
@@ -40,6 +41,8 @@ AUTO_DENSE_MAX_ROWS = 200
 FACTOR_RIDGE = 1e-9
 # Shift below zero of M (relative to its mean diagonal) for its own LU.
 MATRIX_SHIFT = 1e-10
+# Dense solves up to this size run single-threaded (thread-independent).
+SINGLE_THREAD_MAX_ROWS = 2000
 # Smaller problems are factored with COLAMD (ordering cost not worth it).
 ORDERING_MIN_ROWS = 5000
 # SuperLU keeps the diagonal pivot unless it is this much below the column's
@@ -133,7 +136,12 @@ def _dense(M, k, k_skip):
         M = M @ np.eye(M.shape[0])
     elif sp.issparse(M):
         M = M.toarray()
-    values, vectors = eigh(M, subset_by_index=(k_skip, k + k_skip - 1))
+    # Small problems run LAPACK on one thread: the bottom eigenvectors can be
+    # nearly degenerate, and a thread-count-dependent rounding would then
+    # change them between processes (e.g. joblib/dask workers).
+    limit = 1 if M.shape[0] <= SINGLE_THREAD_MAX_ROWS else None
+    with threadpool_limits(limits=limit, user_api="blas"):
+        values, vectors = eigh(M, subset_by_index=(k_skip, k + k_skip - 1))
     order = np.argsort(np.abs(values))
     return vectors[:, order], float(np.sum(values))
 

@@ -27,8 +27,9 @@ The new solvers compute in float64 and verify their result: the eigen-residual
 import numpy as np
 import scipy.sparse as sp
 from scipy.linalg import eigh
-from scipy.sparse.linalg import LinearOperator, eigsh, splu
+from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh, splu
 from sklearn.utils import check_random_state
+from threadpoolctl import threadpool_limits  # a scikit-learn dependency
 
 from ._ordering import nested_dissection
 
@@ -40,6 +41,8 @@ AUTO_DENSE_MAX_ROWS = 200
 FACTOR_RIDGE = 1e-9
 # Shift below zero of M (relative to its mean diagonal) for its own LU.
 MATRIX_SHIFT = 1e-10
+# Dense solves up to this size run single-threaded (thread-independent).
+SINGLE_THREAD_MAX_ROWS = 2000
 # Smaller problems are factored with COLAMD (ordering cost not worth it).
 ORDERING_MIN_ROWS = 5000
 # SuperLU keeps the diagonal pivot unless it is this much below the column's
@@ -133,7 +136,12 @@ def _dense(M, k, k_skip):
         M = M @ np.eye(M.shape[0])
     elif sp.issparse(M):
         M = M.toarray()
-    values, vectors = eigh(M, subset_by_index=(k_skip, k + k_skip - 1))
+    # Small problems run LAPACK on one thread: the bottom eigenvectors can be
+    # nearly degenerate, and a thread-count-dependent rounding would then
+    # change them between processes (e.g. joblib/dask workers).
+    limit = 1 if M.shape[0] <= SINGLE_THREAD_MAX_ROWS else None
+    with threadpool_limits(limits=limit, user_api="blas"):
+        values, vectors = eigh(M, subset_by_index=(k_skip, k + k_skip - 1))
     order = np.argsort(np.abs(values))
     return vectors[:, order], float(np.sum(values))
 
@@ -211,15 +219,27 @@ def _shift_invert(M, factor, k, k_skip, tol, max_iter, random_state, points):
         # ARPACK runs in the permuted basis (the start vector permuted
         # alike); the eigenvectors are mapped back below.
         inverse = LinearOperator((n, n), matvec=solve, dtype=np.float64)
-        values, vectors = eigsh(
-            inverse,  # not applied in shift-invert mode; OPinv is
-            k + k_skip,
-            sigma=sigma,
-            OPinv=inverse,
-            tol=tol,
-            maxiter=max_iter,
-            v0=v0 if perm is None else v0[perm],
-        )
+        if perm is not None:
+            v0 = v0[perm]
+        # With an exact inverse the wanted eigenvalues are far apart: a short
+        # Lanczos basis converges in one pass, with half the solves of
+        # ARPACK's default; the default basis is the fallback.
+        for ncv in (min(n, max(2 * (k + k_skip) + 1, 8)), None):
+            try:
+                values, vectors = eigsh(
+                    inverse,  # not applied in shift-invert mode; OPinv is
+                    k + k_skip,
+                    sigma=sigma,
+                    OPinv=inverse,
+                    tol=tol,
+                    maxiter=max_iter,
+                    v0=v0,
+                    ncv=ncv,
+                )
+                break
+            except ArpackNoConvergence:
+                if ncv is None:
+                    raise
     except RuntimeError as exc:
         raise ValueError(
             f"The eigen solve of eigen_solver='shift_invert' did not converge "

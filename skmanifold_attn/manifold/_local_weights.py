@@ -31,20 +31,29 @@ def _chunks(n_rows, chunk_rows):
 
 def _solve_chunk(X, Y, indices, reg):
     """Weights of one chunk: ``X`` (b, d), neighbours ``Y[indices]`` (b, k, d)."""
-    centred = (
-        Y[indices].astype(np.float64, copy=False) - X.astype(np.float64)[:, None, :]
-    )
-    gram = centred @ centred.transpose(0, 2, 1)
-    trace = np.einsum("bii->b", gram)
-    # As scikit-learn: the ridge is reg * trace, or reg itself for a zero Gram
-    # (all neighbours on the point), so every system is well posed for reg > 0.
+    centred = Y[indices].astype(np.float64, copy=False)
+    centred -= X.astype(np.float64)[:, None, :]
+    n_rows, n_neighbors, n_features = centred.shape
+    # G = C C^T (k x k) and C^T C (d x d) share their trace. As scikit-learn:
+    # the ridge is reg * trace, or reg itself for a zero Gram (all neighbours
+    # on the point), so every system is well posed for reg > 0.
+    trace = np.einsum("bkd,bkd->b", centred, centred)
     ridge = np.where(trace > 0, reg * trace, reg)
-    n_neighbors = indices.shape[1]
-    diagonal = np.arange(n_neighbors)
-    gram[:, diagonal, diagonal] += ridge[:, None]
-    ones = np.ones((indices.shape[0], n_neighbors, 1))
     try:
-        weights = np.linalg.solve(gram, ones)[:, :, 0]
+        if reg > 0 and n_features < n_neighbors:
+            # Woodbury: (R I_k + C C^T)^{-1} 1 is proportional to
+            # 1 - C (R I_d + C^T C)^{-1} C^T 1, a d x d solve instead of k x k.
+            small = centred.transpose(0, 2, 1) @ centred
+            diagonal = np.arange(n_features)
+            small[:, diagonal, diagonal] += ridge[:, None]
+            z = np.linalg.solve(small, centred.sum(axis=1)[:, :, None])
+            weights = 1.0 - (centred @ z)[:, :, 0]
+        else:
+            gram = centred @ centred.transpose(0, 2, 1)
+            diagonal = np.arange(n_neighbors)
+            gram[:, diagonal, diagonal] += ridge[:, None]
+            ones = np.ones((n_rows, n_neighbors, 1))
+            weights = np.linalg.solve(gram, ones)[:, :, 0]
     except np.linalg.LinAlgError as exc:
         raise ValueError(
             "A local Gram matrix of the reconstruction weights is singular; "

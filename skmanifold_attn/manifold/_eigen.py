@@ -312,6 +312,11 @@ def generalized_bottom_eigh(A, B, k):
     """
     A = 0.5 * (A + A.T)
     B = 0.5 * (B + B.T)
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _generalized_bottom_eigh(A, B, k)
+
+
+def _generalized_bottom_eigh(A, B, k):
     spectrum, basis = eigh(B)
     largest = spectrum[-1] if spectrum.size else 0.0
     keep = spectrum > RANK_RTOL * max(largest, 0.0)
@@ -370,7 +375,10 @@ def laplacian_bottom_eigenvectors(
     n = laplacian.shape[0]
     if eigen_solver == "dense":
         dense = laplacian.toarray() if sp.issparse(laplacian) else laplacian
-        return eigh(dense, subset_by_index=(0, k - 1))
+        # Single-threaded when small, as _dense: thread-independent results.
+        limit = 1 if n <= SINGLE_THREAD_MAX_ROWS else None
+        with threadpool_limits(limits=limit, user_api="blas"):
+            return eigh(dense, subset_by_index=(0, k - 1))
     if eigen_solver == "arpack" and not sp.issparse(laplacian):
         # A dense affinity (rbf): SciPy's dense LU inside eigsh.
         try:

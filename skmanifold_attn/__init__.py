@@ -8,6 +8,22 @@ numpy and scipy.
 
 from ._version import __version__
 from .attention import AttentionPooling
+from .manifold import (
+    LaplacianEigenmaps,
+    LocalityPreservingProjections,
+    LocallyLinearEmbedding,
+    NeighborhoodPreservingEmbedding,
+    locally_linear_embedding,
+)
 from .vae import VAETransformer
 
-__all__ = ["__version__", "AttentionPooling", "VAETransformer"]
+__all__ = [
+    "__version__",
+    "AttentionPooling",
+    "LaplacianEigenmaps",
+    "LocalityPreservingProjections",
+    "LocallyLinearEmbedding",
+    "NeighborhoodPreservingEmbedding",
+    "VAETransformer",
+    "locally_linear_embedding",
+]

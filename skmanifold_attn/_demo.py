@@ -17,6 +17,12 @@ from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 from .attention import AttentionPooling
+from .manifold import (
+    LaplacianEigenmaps,
+    LocalityPreservingProjections,
+    LocallyLinearEmbedding,
+    NeighborhoodPreservingEmbedding,
+)
 from .vae import VAETransformer
 
 
@@ -62,6 +68,38 @@ def _pca_pipeline(random_state):
     )
 
 
+def _lle_pipeline(random_state):
+    return _named(
+        LocallyLinearEmbedding(
+            n_neighbors=15, n_components=10, random_state=random_state
+        ),
+        random_state=random_state,
+    )
+
+
+def _laplacian_eigenmaps_pipeline(random_state):
+    return _named(
+        LaplacianEigenmaps(n_components=10, n_neighbors=15, random_state=random_state),
+        random_state=random_state,
+    )
+
+
+def _linear_graph_pipeline(embed):
+    def make(random_state):
+        from sklearn.pipeline import Pipeline
+
+        # As the papers do: PCA first, so that X^T X is well conditioned.
+        return Pipeline(
+            [
+                ("pca", PCA(n_components=30, random_state=random_state)),
+                ("embed", embed),
+                ("clf", LogisticRegression(max_iter=2000, random_state=random_state)),
+            ]
+        )
+
+    return make
+
+
 def _attention_pipeline(random_state):
     # Digits as 8 tokens (image rows) of 8 pixels, pooled by gated attention.
     return _named(
@@ -96,6 +134,34 @@ DEMO_CASES = [
         estimator_class=None,
         make_pipeline=_pca_pipeline,
         param_grid={"embed__n_components": [2, 10]},
+    ),
+    DemoCase(
+        name="LocallyLinearEmbedding",
+        estimator_class=LocallyLinearEmbedding,
+        make_pipeline=_lle_pipeline,
+        param_grid={"embed__n_neighbors": [10, 20]},
+    ),
+    DemoCase(
+        name="LaplacianEigenmaps",
+        estimator_class=LaplacianEigenmaps,
+        make_pipeline=_laplacian_eigenmaps_pipeline,
+        param_grid={"embed__n_neighbors": [10, 20]},
+    ),
+    DemoCase(
+        name="PCA(30) + NPE",
+        estimator_class=NeighborhoodPreservingEmbedding,
+        make_pipeline=_linear_graph_pipeline(
+            NeighborhoodPreservingEmbedding(n_neighbors=5, n_components=10)
+        ),
+        param_grid={"embed__n_neighbors": [5, 10]},
+    ),
+    DemoCase(
+        name="PCA(30) + LPP",
+        estimator_class=LocalityPreservingProjections,
+        make_pipeline=_linear_graph_pipeline(
+            LocalityPreservingProjections(n_neighbors=5, n_components=10)
+        ),
+        param_grid={"embed__n_neighbors": [5, 10]},
     ),
     DemoCase(
         name="AttentionPooling",

@@ -12,8 +12,58 @@ Each public estimator adds an entry here when it lands:
 from ._discovery import all_estimators
 
 INSTANCE_PARAMS = {
-    # decoder="bernoulli" is left out: it rightly rejects the checks' data,
-    # which is not in [0, 1] (tests/vae covers it).
+    # -- manifold -----------------------------------------------------------
+    "LocallyLinearEmbedding": [
+        {"n_neighbors": 5, "random_state": 0},
+        {"n_neighbors": 8, "method": "modified", "random_state": 0},
+        {"n_neighbors": 8, "method": "hessian", "random_state": 0},
+        {"n_neighbors": 8, "method": "ltsa", "random_state": 0},
+        {"n_neighbors": 6, "eigen_solver": "arpack", "random_state": 0},
+    ],
+    "LaplacianEigenmaps": [
+        {"n_neighbors": 6, "random_state": 0},
+        {"affinity": "rbf", "random_state": 0},
+        {"n_neighbors": 6, "eigen_solver": "lobpcg", "random_state": 0},
+    ],
+    "LocalityPreservingProjections": [
+        {"n_neighbors": 5},
+        {"n_neighbors": 5, "weight": "binary"},
+    ],
+    "NeighborhoodPreservingEmbedding": [{"n_neighbors": 5}],
+    # -- attention: tiny and few epochs (checks need behaviour, not accuracy) --
+    "AttentionPooling": [
+        dict(scoring="dot", embed_dim=8, n_heads=2, max_iter=5, random_state=0),
+        dict(
+            embedding="shared",
+            positional="learned",
+            scoring="gated",
+            n_seeds=2,
+            embed_dim=8,
+            n_heads=2,
+            max_iter=5,
+            random_state=0,
+        ),
+        dict(
+            embedding="shared",
+            scoring="dot",
+            n_seeds=3,
+            embed_dim=6,
+            n_heads=3,
+            max_iter=5,
+            random_state=0,
+        ),
+        dict(
+            scoring="additive",
+            n_layers=1,
+            positional="sinusoidal",
+            embed_dim=8,
+            n_heads=2,
+            max_iter=3,
+            random_state=0,
+        ),
+    ],
+    # -- vae: decoder="bernoulli" is left out: it rightly rejects the checks'
+    # data, which is not in [0, 1] (tests/vae covers it).
     "VAETransformer": [
         {"hidden_layer_sizes": (8,), "max_iter": 5, "random_state": 0},
         {
@@ -39,41 +89,16 @@ INSTANCE_PARAMS = {
 
 EXPECTED_FAILED_CHECKS = {}
 
-GRIDS = {"VAETransformer": {"n_components": [2, 4]}}
-
-# AttentionPooling: tiny and few epochs (checks need behaviour, not accuracy).
-INSTANCE_PARAMS["AttentionPooling"] = [
-    dict(scoring="dot", embed_dim=8, n_heads=2, max_iter=5, random_state=0),
-    dict(
-        embedding="shared",
-        positional="learned",
-        scoring="gated",
-        n_seeds=2,
-        embed_dim=8,
-        n_heads=2,
-        max_iter=5,
-        random_state=0,
-    ),
-    dict(
-        embedding="shared",
-        scoring="dot",
-        n_seeds=3,
-        embed_dim=6,
-        n_heads=3,
-        max_iter=5,
-        random_state=0,
-    ),
-    dict(
-        scoring="additive",
-        n_layers=1,
-        positional="sinusoidal",
-        embed_dim=8,
-        n_heads=2,
-        max_iter=3,
-        random_state=0,
-    ),
-]
-GRIDS["AttentionPooling"] = {"embed_dim": [8, 16]}
+GRIDS = {
+    "LocallyLinearEmbedding": {"n_neighbors": [8, 12]},
+    # Fewer neighbours leave the digits folds' graphs disconnected, where the
+    # zero eigenvectors are arbitrary and scores would differ between runs.
+    "LaplacianEigenmaps": {"n_neighbors": [30, 40]},
+    "LocalityPreservingProjections": {"n_neighbors": [5, 10]},
+    "NeighborhoodPreservingEmbedding": {"n_neighbors": [5, 10]},
+    "AttentionPooling": {"embed_dim": [8, 16]},
+    "VAETransformer": {"n_components": [2, 4]},
+}
 
 
 def instances(fast_only=False):

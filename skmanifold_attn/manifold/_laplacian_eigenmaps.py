@@ -1,0 +1,404 @@
+"""Laplacian Eigenmaps: scikit-learn's SpectralEmbedding plus ``transform``.
+
+The affinity graph comes from ``_graph``, the eigenvectors of its normalised
+Laplacian from ``_eigen``. New rows are embedded by the Nystrom extension
+(Bengio et al., 2004): with ``W u = (1 - lambda) D u`` for every embedding
+coordinate ``u``, a new row ``x`` gets ``u(x) = sum_j w(x, x_j) u_j /
+((1 - lambda) d(x))`` from its affinities ``w(x, x_j)`` to the training rows.
+"""
+
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import laplacian as csgraph_laplacian
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.metrics.pairwise import rbf_kernel
+from sklearn.neighbors import NearestNeighbors
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, check_symmetric, validate_data
+
+from ._eigen import (
+    AUTO_DENSE_MAX_ROWS,
+    check_pyamg,
+    fix_signs,
+    laplacian_bottom_eigenvectors,
+)
+from ._graph import (
+    check_connected,
+    fit_neighbors,
+    kneighbors_chunked,
+    knn_affinity_to_training,
+    symmetric_knn_affinity,
+)
+from ._locally_linear import _check_magnitude
+
+_PRECOMPUTED = ("precomputed", "precomputed_nearest_neighbors")
+# Candidate training neighbours per new row, in multiples of n_neighbors: the
+# row's own neighbours plus the training points that may count it among theirs.
+_CANDIDATE_FACTOR = 3
+# Rows of new data per dense affinity block in transform.
+_TRANSFORM_CHUNK = 2048
+
+
+class LaplacianEigenmaps(
+    ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+):
+    """Laplacian Eigenmaps (spectral embedding) with out-of-sample transform.
+
+    A drop-in for :class:`sklearn.manifold.SpectralEmbedding` (same
+    parameters, defaults and fitted attributes, same embedding up to sign)
+    that can also embed new rows: :meth:`transform` applies the Nystrom
+    extension of the eigenvectors of the normalised graph Laplacian.
+
+    Parameters
+    ----------
+    n_components : int, default=2
+        Dimension of the embedding.
+    affinity : {'nearest_neighbors', 'rbf', 'precomputed', \
+            'precomputed_nearest_neighbors'} or callable, \
+            default='nearest_neighbors'
+        How the affinity matrix is built: the symmetrised k-nearest-neighbour
+        connectivity (each point counted as its own first neighbour), an RBF
+        kernel, ``X`` itself as an affinity matrix, ``X`` as a distance
+        matrix turned into a kNN connectivity, or ``affinity(X)``. With
+        'precomputed', :meth:`transform` takes affinities of the new rows to
+        the training rows, shape (n_new, n_train); with
+        'precomputed_nearest_neighbors' their distances. A callable affinity
+        has no :meth:`transform`.
+    gamma : float, default=None
+        RBF kernel coefficient; None means ``1 / n_features``.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the eigen solver's start vectors.
+    eigen_solver : {'arpack', 'lobpcg', 'amg'}, default=None
+        'arpack' (also None): ARPACK shift-invert as scikit-learn, through a
+        sparse LU with a symmetric minimum-degree ordering (less fill than
+        scikit-learn's). 'lobpcg': LOBPCG.
+        'amg': LOBPCG with an algebraic multigrid preconditioner; needs the
+        optional ``pyamg`` (``pip install skmanifold-attn[amg]``). Up to 200
+        training rows every solver is replaced by an exact dense solve.
+    eigen_tol : float, default='auto'
+        Eigen solver tolerance: 'auto' is 0 (machine precision) for ARPACK and
+        LOBPCG's own default otherwise.
+    n_neighbors : int, default=None
+        Neighbours of the kNN affinities; None means
+        ``max(n_samples / 10, 1)``.
+    n_jobs : int, default=None
+        Parallel jobs of the neighbour searches.
+
+    Attributes
+    ----------
+    embedding_ : ndarray of shape (n_samples, n_components)
+        Embedding of the training rows.
+    affinity_matrix_ : ndarray or sparse matrix of shape (n_samples, n_samples)
+        Affinity matrix of the training rows.
+    n_neighbors_ : int
+        Number of nearest neighbours used (kNN affinities only).
+    gamma_ : float
+        RBF coefficient used (``affinity='rbf'`` only).
+    eigenvalues_ : ndarray of shape (n_components,)
+        Eigenvalues of the normalised Laplacian of the kept eigenvectors.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when they are all strings.
+
+    See Also
+    --------
+    sklearn.manifold.SpectralEmbedding : The reference, without transform.
+    LocalityPreservingProjections : The linear version of this method.
+    LocallyLinearEmbedding : Locally linear reconstruction instead of
+        affinities.
+
+    References
+    ----------
+    .. [1] M. Belkin and P. Niyogi, "Laplacian Eigenmaps for Dimensionality
+       Reduction and Data Representation", Neural Computation 15(6), 2003.
+    .. [2] Y. Bengio, J.-F. Paiement, P. Vincent, O. Delalleau, N. Le Roux and
+       M. Ouimet, "Out-of-Sample Extensions for LLE, Isomap, MDS, Eigenmaps,
+       and Spectral Clustering", NIPS 2004.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skmanifold_attn import LaplacianEigenmaps
+    >>> X, _ = load_digits(return_X_y=True)
+    >>> embedding = LaplacianEigenmaps(n_components=2, n_neighbors=10)
+    >>> X_transformed = embedding.fit_transform(X[:300])
+    >>> X_transformed.shape
+    (300, 2)
+    >>> embedding.transform(X[300:310]).shape
+    (10, 2)
+    """
+
+    _parameter_constraints: dict = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "affinity": [
+            StrOptions(
+                {"nearest_neighbors", "rbf", "precomputed", *_PRECOMPUTED},
+            ),
+            callable,
+        ],
+        "gamma": [Interval(Real, 0, None, closed="left"), None],
+        "random_state": ["random_state"],
+        "eigen_solver": [StrOptions({"arpack", "lobpcg", "amg"}), None],
+        "eigen_tol": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
+        "n_neighbors": [Interval(Integral, 1, None, closed="left"), None],
+        "n_jobs": [None, Integral],
+    }
+
+    def __init__(
+        self,
+        *,
+        n_components=2,
+        affinity="nearest_neighbors",
+        gamma=None,
+        random_state=None,
+        eigen_solver=None,
+        eigen_tol="auto",
+        n_neighbors=None,
+        n_jobs=None,
+    ):
+        self.n_components = n_components
+        self.affinity = affinity
+        self.gamma = gamma
+        self.random_state = random_state
+        self.eigen_solver = eigen_solver
+        self.eigen_tol = eigen_tol
+        self.n_neighbors = n_neighbors
+        self.n_jobs = n_jobs
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.pairwise = self.affinity in _PRECOMPUTED
+        tags.input_tags.sparse = self.affinity in _PRECOMPUTED
+        tags.transformer_tags.preserves_dtype = ["float64"]
+        return tags
+
+    def _validate(self, X, reset):
+        precomputed = self.affinity in _PRECOMPUTED
+        X = validate_data(
+            self,
+            X,
+            reset=reset,
+            accept_sparse="csr" if precomputed else False,
+            dtype=np.float64,
+            ensure_min_samples=2 if reset else 1,
+        )
+        if not precomputed and not callable(self.affinity):
+            _check_magnitude(X)
+        return X
+
+    def _knn_graph(self, X, n_samples):
+        k = self.n_neighbors if self.n_neighbors is not None else n_samples // 10
+        k = max(int(k), 1)
+        if k > n_samples:
+            raise ValueError(
+                f"n_neighbors={k} must be at most n_samples={n_samples} (each "
+                "point counts as its own first neighbour)."
+            )
+        self.n_neighbors_ = k
+        if self.affinity == "precomputed_nearest_neighbors":
+            nbrs = NearestNeighbors(
+                n_neighbors=k, metric="precomputed", n_jobs=self.n_jobs
+            ).fit(X)
+        else:
+            nbrs = fit_neighbors(X, k, n_jobs=self.n_jobs)
+        distances, indices = kneighbors_chunked(nbrs, X, k, return_distance=True)
+        self._nbrs = nbrs
+        # x lies in training point j's neighbourhood when within this radius.
+        self._radius = distances[:, -1].copy()
+        affinity = symmetric_knn_affinity(indices, n_samples)
+        offdiagonal = (affinity - sp.diags(affinity.diagonal())).tocsr()
+        offdiagonal.eliminate_zeros()
+        self._offdiagonal_affinity = offdiagonal
+        return affinity
+
+    def _affinity(self, X):
+        n_samples = X.shape[0]
+        if self.affinity in ("nearest_neighbors", "precomputed_nearest_neighbors"):
+            return self._knn_graph(X, n_samples)
+        if self.affinity == "rbf":
+            self.gamma_ = self.gamma if self.gamma is not None else 1.0 / X.shape[1]
+            self._nbrs = fit_neighbors(X, 1, n_jobs=self.n_jobs)
+            return rbf_kernel(X, gamma=self.gamma_)
+        if self.affinity == "precomputed":
+            if X.shape[0] != X.shape[1]:
+                raise ValueError(
+                    "With affinity='precomputed', X must be a square affinity "
+                    f"matrix; got shape {X.shape}."
+                )
+            return check_symmetric(X, raise_warning=True)
+        return self.affinity(X)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Compute the embedding of the training rows.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data; with a precomputed affinity, the (n_samples,
+            n_samples) affinity or distance matrix.
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        X = self._validate(X, reset=True)
+        n_samples = X.shape[0]
+        if self.n_components >= n_samples:
+            raise ValueError(
+                f"n_components={self.n_components} must be less than "
+                f"n_samples={n_samples}."
+            )
+        if self.eigen_solver == "amg":
+            check_pyamg()
+        random_state = check_random_state(self.random_state)
+        affinity = self._affinity(X)
+        self.affinity_matrix_ = affinity
+        check_connected(
+            affinity,
+            remedy="increase n_neighbors (or lower gamma with affinity='rbf') so "
+            "that every point links to the rest.",
+        )
+        laplacian, sqrt_degree = csgraph_laplacian(
+            affinity, normed=True, return_diag=True
+        )
+        laplacian = sp.csr_matrix(laplacian) if sp.issparse(laplacian) else laplacian
+        # Isolated points have a zero diagonal; 1 keeps the solvers well posed
+        # (as scikit-learn does).
+        if sp.issparse(laplacian):
+            laplacian = sp.csr_matrix(laplacian)
+            missing = 1.0 - laplacian.diagonal()
+            if np.any(missing != 0):
+                laplacian = (laplacian + sp.diags(missing)).tocsr()
+        else:
+            np.fill_diagonal(laplacian, 1.0)
+        solver = self.eigen_solver or "arpack"
+        if n_samples <= AUTO_DENSE_MAX_ROWS:
+            solver = "dense"
+        tol = self.eigen_tol
+        if tol == "auto":
+            tol = 0.0 if solver == "arpack" else None
+        values, vectors = laplacian_bottom_eigenvectors(
+            laplacian,
+            self.n_components + 1,
+            eigen_solver=solver,
+            tol=tol,
+            random_state=random_state,
+            start=sqrt_degree,
+        )
+        # u = D^{-1/2} v solves the random-walk problem W u = (1 - lambda) D u.
+        coordinates = fix_signs(vectors / sqrt_degree[:, None])
+        self.embedding_ = coordinates[:, 1:]
+        self.eigenvalues_ = values[1:]
+        self._n_features_out = self.n_components
+        return self
+
+    def fit_transform(self, X, y=None):
+        """Fit the model and return the embedding of the training rows.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data (see :meth:`fit`).
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_components)
+            ``embedding_``.
+        """
+        self.fit(X)
+        return self.embedding_
+
+    def _is_self(self, X, distances, indices):
+        """Whether each row's nearest training row is that very row."""
+        if self.affinity == "precomputed_nearest_neighbors":
+            return distances[:, 0] == 0
+        return np.all(X == self._nbrs._fit_X[indices[:, 0]], axis=1)
+
+    def _affinity_to_training(self, X):
+        """Affinities of ``X`` to the training rows, self-loops left out."""
+        n_train = self.embedding_.shape[0]
+        if self.affinity in ("nearest_neighbors", "precomputed_nearest_neighbors"):
+            k = self.n_neighbors_
+            n_candidates = min(n_train, _CANDIDATE_FACTOR * k)
+            distances, indices = kneighbors_chunked(
+                self._nbrs, X, n_candidates, return_distance=True
+            )
+            is_self = self._is_self(X, distances, indices)
+            weights = knn_affinity_to_training(
+                distances, indices, self._radius, k, n_train, is_self=is_self
+            )
+            if np.any(is_self):
+                # A training row gets its own fitted row back (ties in the
+                # distances could otherwise pick different neighbours).
+                rows = np.flatnonzero(is_self)
+                select = sp.csr_matrix(
+                    (np.ones(rows.size), (rows, indices[rows, 0])),
+                    shape=(X.shape[0], n_train),
+                )
+                keep = sp.diags((~is_self).astype(np.float64))
+                weights = keep @ weights + select @ self._offdiagonal_affinity
+            return weights
+        if self.affinity == "rbf":
+            weights = rbf_kernel(X, self._nbrs._fit_X, gamma=self.gamma_)
+            distances, indices = self._nbrs.kneighbors(X, 1)
+            rows = np.flatnonzero(self._is_self(X, distances, indices))
+            # The Laplacian ignores self-loops: so does the extension.
+            weights[rows, indices[rows, 0]] = 0.0
+            return weights
+        return X
+
+    def transform(self, X):
+        """Embed new rows by the Nystrom extension.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_queries, n_features)
+            New rows; with ``affinity='precomputed'`` their affinities to the
+            training rows, with 'precomputed_nearest_neighbors' their
+            distances, shape (n_queries, n_samples_fit).
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_queries, n_components)
+            Embedding of the new rows. A training row gets back its row of
+            ``embedding_`` (to rounding, up to ties with 'precomputed').
+        """
+        check_is_fitted(self)
+        if callable(self.affinity):
+            raise ValueError(
+                "transform is not available with a callable affinity: the "
+                "affinities of new rows to the training rows are unknown. Use "
+                "affinity='precomputed' and pass them to transform."
+            )
+        X = self._validate(X, reset=False)
+        scale = 1.0 - self.eigenvalues_
+        # Eigenvalues of a normalised Laplacian near 1 would blow the
+        # extension up; they never occur among the bottom ones of a sane graph.
+        scale = np.where(np.abs(scale) < 1e-12, 1e-12, scale)
+        out = np.empty((X.shape[0], self.n_components))
+        for start in range(0, X.shape[0], _TRANSFORM_CHUNK):
+            rows = slice(start, min(start + _TRANSFORM_CHUNK, X.shape[0]))
+            weights = self._affinity_to_training(X[rows])
+            degree = np.asarray(weights.sum(axis=1)).ravel()
+            projected = np.asarray(weights @ self.embedding_)
+            # A row with no affinity to any training row (rbf underflow) has
+            # no information: it goes to the origin, the weighted centre.
+            safe = np.where(degree > 0, degree, 1.0)
+            out[rows] = projected / safe[:, None] / scale
+            out[rows][degree <= 0] = 0.0
+        return out

@@ -1,0 +1,166 @@
+"""Locality Preserving Projections (He and Niyogi, 2003).
+
+The linear map ``a`` minimising ``sum_ij W_ij (a^T x_i - a^T x_j)^2`` under
+``a^T X^T D X a = 1``: the smallest generalised eigenvectors of
+``X^T L X a = lambda X^T D X a`` with ``L = D - W`` the Laplacian of a
+heat-kernel or binary kNN graph (from ``_graph``), solved by ``_eigen``.
+"""
+
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from ._graph import heat_kernel_graph
+from ._linear_projection import _LinearGraphProjection
+
+
+def lpp_matrices(centred, graph):
+    """``X^T L X`` and ``X^T D X`` of centred data and a symmetric graph.
+
+    Parameters
+    ----------
+    centred : ndarray of shape (n_samples, n_features)
+    graph : sparse matrix of shape (n_samples, n_samples)
+        Symmetric weights ``W`` with a zero diagonal.
+
+    Returns
+    -------
+    laplacian_form : ndarray of shape (n_features, n_features)
+    degree_form : ndarray of shape (n_features, n_features)
+    """
+    degree = np.asarray(graph.sum(axis=1)).ravel()
+    weighted = centred * degree[:, None]
+    degree_form = centred.T @ weighted
+    # X^T L X = X^T D X - X^T W X without forming L.
+    laplacian_form = degree_form - centred.T @ np.asarray(graph @ centred)
+    return laplacian_form, degree_form
+
+
+class LocalityPreservingProjections(_LinearGraphProjection):
+    """Locality Preserving Projections (LPP): linear Laplacian Eigenmaps.
+
+    Finds the linear map whose projections keep neighbouring rows close, in
+    the sense of Laplacian Eigenmaps on a k-nearest-neighbour graph, and
+    applies it to any row: as cheap and stable on new data as PCA, but
+    aware of the data's local neighbourhoods.
+
+    Parameters
+    ----------
+    n_neighbors : int, default=5
+        Neighbours of each point in the graph (the point itself excluded);
+        pairs are linked when either is among the other's neighbours.
+    n_components : int, default=2
+        Dimension of the projection.
+    weight : {'heat', 'binary'}, default='heat'
+        Edge weights: the heat kernel ``exp(-||x_i - x_j||^2 / t)`` or 1.
+    kernel_width : float, default=None
+        ``t`` of the heat kernel; None means ``2 * sigma**2`` with
+        ``sigma**2`` the mean squared distance of the points to their
+        neighbours.
+    neighbors_algorithm : {'auto', 'brute', 'kd_tree', 'ball_tree'}, \
+            default='auto'
+        Nearest-neighbour search algorithm.
+    n_jobs : int, default=None
+        Parallel jobs of the neighbour search.
+
+    Attributes
+    ----------
+    components_ : ndarray of shape (n_components, n_features)
+        The projection directions, ``D``-orthonormal on the centred training
+        data (``a^T X^T D X a = 1``), by increasing eigenvalue.
+    mean_ : ndarray of shape (n_features,)
+        Per-feature mean of the training data.
+    eigenvalues_ : ndarray of shape (n_components,)
+        Generalised eigenvalues (locality costs) of the components.
+    kernel_width_ : float or None
+        Heat-kernel width used (None for binary weights).
+    affinity_matrix_ : scipy.sparse.csr_matrix of shape (n_samples, n_samples)
+        The graph weights ``W``.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when they are all strings.
+
+    See Also
+    --------
+    LaplacianEigenmaps : The nonlinear method this linearises.
+    NeighborhoodPreservingEmbedding : The linearisation of LLE.
+    sklearn.decomposition.PCA : The global linear projection.
+
+    References
+    ----------
+    .. [1] X. He and P. Niyogi, "Locality Preserving Projections", Advances
+       in Neural Information Processing Systems 16 (NIPS 2003).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn.decomposition import PCA
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from skmanifold_attn import LocalityPreservingProjections
+    >>> X, _ = load_digits(return_X_y=True)
+    >>> model = make_pipeline(
+    ...     PCA(n_components=30), LocalityPreservingProjections(n_components=5)
+    ... )
+    >>> model.fit(X[:1000]).transform(X[1000:]).shape
+    (797, 5)
+    """
+
+    _parameter_constraints: dict = {
+        "n_neighbors": [Interval(Integral, 1, None, closed="left")],
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "weight": [StrOptions({"heat", "binary"})],
+        "kernel_width": [Interval(Real, 0, None, closed="neither"), None],
+        "neighbors_algorithm": [StrOptions({"auto", "brute", "kd_tree", "ball_tree"})],
+        "n_jobs": [None, Integral],
+    }
+
+    def __init__(
+        self,
+        *,
+        n_neighbors=5,
+        n_components=2,
+        weight="heat",
+        kernel_width=None,
+        neighbors_algorithm="auto",
+        n_jobs=None,
+    ):
+        self.n_neighbors = n_neighbors
+        self.n_components = n_components
+        self.weight = weight
+        self.kernel_width = kernel_width
+        self.neighbors_algorithm = neighbors_algorithm
+        self.n_jobs = n_jobs
+
+    def _problem(self, X, centred):
+        _, distances, indices = self._training_neighbors(X)
+        width = None
+        if self.weight == "heat":
+            width = self.kernel_width if self.kernel_width is not None else "auto"
+        graph, self.kernel_width_ = heat_kernel_graph(
+            distances, indices, X.shape[0], kernel_width=width
+        )
+        self._warn_if_disconnected(graph)
+        self.affinity_matrix_ = sp.csr_matrix(graph)
+        return lpp_matrices(centred, graph)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Learn the projection from the training rows.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        return self._fit_projection(X)

@@ -1,0 +1,105 @@
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy.linalg import eigh
+
+from skmanifold_attn.manifold._eigen import fix_signs, null_space
+from skmanifold_attn.manifold._local_weights import barycenter_kneighbors_graph
+
+
+def _lle_factor(n=600, seed=0):
+    rng = np.random.RandomState(seed)
+    t = rng.uniform(0, 3 * np.pi, n)
+    X = np.c_[t * np.cos(t), rng.uniform(0, 10, n), t * np.sin(t)]
+    W = barycenter_kneighbors_graph(X, 10)
+    return sp.identity(n, format="csr") - W
+
+
+def _subspace_distance(U, V):
+    # sin of the largest principal angle between the column spaces
+    Qu, _ = np.linalg.qr(U)
+    Qv, _ = np.linalg.qr(V)
+    return np.linalg.norm(Qv - Qu @ (Qu.T @ Qv), 2)
+
+
+def _reference(M, k, k_skip=1):
+    values, vectors = eigh(M.toarray())
+    return values[k_skip : k_skip + k], vectors[:, k_skip : k_skip + k]
+
+
+@pytest.mark.parametrize("solver", ["dense", "arpack", "shift_invert", "auto"])
+@pytest.mark.parametrize("use_factor", [True, False])
+def test_solvers_find_the_bottom_eigenvectors(solver, use_factor):
+    A = _lle_factor()
+    M = (A.T @ A).tocsr()
+    values, vectors = _reference(M, 3)
+    factor = A if use_factor else None
+    found, total = null_space(
+        M, 3, eigen_solver=solver, random_state=0, factor=factor, tol=0
+    )
+    assert found.shape == (600, 3)
+    assert _subspace_distance(found, vectors) < 1e-4
+    np.testing.assert_allclose(total, values.sum(), rtol=1e-4)
+
+
+def test_shift_invert_from_the_factor_alone():
+    A = _lle_factor()
+    M = (A.T @ A).tocsr()
+    with_matrix, _ = null_space(M, 2, eigen_solver="shift_invert", factor=A)
+    factor_only, _ = null_space(None, 2, eigen_solver="shift_invert", factor=A)
+    np.testing.assert_allclose(np.abs(with_matrix), np.abs(factor_only), atol=1e-8)
+
+
+def test_same_random_state_gives_identical_results_and_signs_are_fixed():
+    A = _lle_factor()
+    M = (A.T @ A).tocsr()
+    first, _ = null_space(M, 2, eigen_solver="shift_invert", factor=A, random_state=3)
+    second, _ = null_space(M, 2, eigen_solver="shift_invert", factor=A, random_state=3)
+    np.testing.assert_array_equal(first, second)
+    rows = np.argmax(np.abs(first), axis=0)
+    assert np.all(first[rows, [0, 1]] > 0)
+    np.testing.assert_array_equal(fix_signs(-first), first)
+
+
+def test_arpack_failure_has_sklearn_message():
+    M = sp.csr_matrix(np.zeros((300, 300)))
+    with pytest.raises(ValueError, match="Error in determining null-space with ARPACK"):
+        null_space(M, 2, eigen_solver="arpack")
+
+
+def test_residual_check_rejects_unconverged_result(monkeypatch):
+    import skmanifold_attn.manifold._eigen as module
+
+    A = _lle_factor()
+    M = (A.T @ A).tocsr()
+
+    def inaccurate_eigsh(M, k, **kwargs):
+        vectors = np.linalg.qr(np.random.RandomState(0).normal(size=(M.shape[0], k)))
+        return np.arange(k) * 1e-6, vectors[0]
+
+    monkeypatch.setattr(module, "eigsh", inaccurate_eigsh)
+    with pytest.raises(ValueError, match="did not converge: eigen-residual"):
+        null_space(M, 3, eigen_solver="shift_invert")
+
+
+def test_unknown_solver():
+    with pytest.raises(ValueError, match="Unrecognized eigen_solver 'nope'"):
+        null_space(sp.identity(5), 1, eigen_solver="nope")
+
+
+def test_nested_dissection_ordering_gives_the_same_eigenvectors(monkeypatch):
+    import skmanifold_attn.manifold._eigen as module
+
+    rng = np.random.RandomState(0)
+    t = rng.uniform(0, 3 * np.pi, 1500)
+    X = np.c_[t * np.cos(t), rng.uniform(0, 10, 1500), t * np.sin(t)]
+    A = sp.identity(1500, format="csr") - barycenter_kneighbors_graph(X, 10)
+    M = (A.T @ A).tocsr()
+    colamd, _ = null_space(M, 2, eigen_solver="shift_invert", factor=A)
+    colamd_m, _ = null_space(M, 2, eigen_solver="shift_invert")
+    monkeypatch.setattr(module, "ORDERING_MIN_ROWS", 100)
+    for factor, reference in [(A, colamd), (None, colamd_m)]:
+        ordered, _ = null_space(
+            M, 2, eigen_solver="shift_invert", factor=factor, points=X
+        )
+        np.testing.assert_allclose(ordered, reference, atol=1e-6)

@@ -1,0 +1,50 @@
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.linalg import splu
+
+from skmanifold_attn.manifold._local_weights import barycenter_kneighbors_graph
+from skmanifold_attn.manifold._ordering import nested_dissection
+
+
+def _grid_laplacian(side):
+    line = sp.diags([-1, 2, -1], [-1, 0, 1], shape=(side, side), dtype=float)
+    eye = sp.identity(side)
+    L = (sp.kron(line, eye) + sp.kron(eye, line)).tocsr()
+    ij = np.indices((side, side)).reshape(2, -1).T.astype(float)
+    return L, ij
+
+
+def _fill(matrix):
+    lu = splu(
+        matrix.tocsc(),
+        permc_spec="NATURAL",
+        diag_pivot_thresh=0.0,
+        options={"SymmetricMode": True},
+    )
+    return lu.L.nnz + lu.U.nnz
+
+
+def test_is_a_permutation_and_separators_come_last():
+    L, points = _grid_laplacian(40)
+    order = nested_dissection(L, points, leaf_size=16)
+    np.testing.assert_array_equal(np.sort(order), np.arange(1600))
+    # The first cut is across the grid: the last vertices form a line.
+    last = points[order[-40:]]
+    assert np.ptp(last[:, 0]) == 0 or np.ptp(last[:, 1]) == 0
+
+
+def test_reduces_fill_against_a_random_order():
+    rng = np.random.RandomState(0)
+    L, points = _grid_laplacian(60)
+    L = L + sp.identity(3600)
+    shuffled = rng.permutation(3600)
+    nd = nested_dissection(L, points)
+    assert _fill(L[nd][:, nd]) < 0.5 * _fill(L[shuffled][:, shuffled])
+
+
+def test_on_a_knn_graph_pattern():
+    rng = np.random.RandomState(0)
+    X = rng.uniform(size=(3000, 2))
+    W = barycenter_kneighbors_graph(X, 8)
+    order = nested_dissection(W, X)
+    np.testing.assert_array_equal(np.sort(order), np.arange(3000))

@@ -5,6 +5,7 @@ that none is missing.
 """
 
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +13,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
@@ -247,7 +249,11 @@ def run_demo(*, out="demo_output", only=None, plot=True, random_state=0, cv=3):
     for case in cases:
         search = GridSearchCV(case.make_pipeline(random_state), case.param_grid, cv=cv)
         start = time.perf_counter()
-        search.fit(X_train, y_train)
+        with warnings.catch_warnings():
+            # The demo trains its neural estimators for few epochs on purpose
+            # (a quick tour, not a benchmark): their warnings would bury the table.
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            search.fit(X_train, y_train)
         fit_time = time.perf_counter() - start
         accuracy = search.score(X_test, y_test)
         embedding = _two_d(search.best_estimator_[:-1].transform(X_test))
@@ -294,6 +300,12 @@ def _plot(results, y, out):
             f"fit {result['fit_time']:.1f} s",
             fontsize=9,
         )
+        # A few far-out rows would squash the rest into a corner: frame the
+        # central 98% of the points.
+        low, high = np.percentile(Z, [1, 99], axis=0)
+        pad = 0.08 * (high - low) + 1e-12
+        ax.set_xlim(low[0] - pad[0], high[0] + pad[0])
+        ax.set_ylim(low[1] - pad[1], high[1] + pad[1])
         ax.set_xticks([])
         ax.set_yticks([])
     for ax in list(axes.flat)[n:]:

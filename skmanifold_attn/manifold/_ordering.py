@@ -13,7 +13,7 @@ import numpy as np
 import scipy.sparse as sp
 
 # Parts at most this size are not split further.
-LEAF_SIZE = 128
+LEAF_SIZE = 32
 
 
 def _split_direction(points):
@@ -26,6 +26,20 @@ def _split_direction(points):
     return centred @ vectors[:, -1]
 
 
+def _boundary(part, other, indptr, indices, side):
+    """Mask of the vertices of ``part`` with an edge into ``other``."""
+    side[other] = 1
+    counts = indptr[part + 1] - indptr[part]
+    rows = np.repeat(np.arange(len(part)), counts)
+    first_edge = np.cumsum(counts) - counts
+    offsets = np.arange(counts.sum()) - np.repeat(first_edge, counts)
+    crossing = side[indices[np.repeat(indptr[part], counts) + offsets]] == 1
+    side[other] = 0
+    mask = np.zeros(len(part), dtype=bool)
+    mask[rows[crossing]] = True
+    return mask
+
+
 def nested_dissection(pattern, points, *, leaf_size=LEAF_SIZE):
     """Elimination order of the rows/columns of a structurally symmetric matrix.
 
@@ -35,7 +49,7 @@ def nested_dissection(pattern, points, *, leaf_size=LEAF_SIZE):
         Its nonzero pattern (made symmetric here) is the graph to dissect.
     points : ndarray of shape (n, n_features)
         Coordinates of the vertices, used to choose the cuts.
-    leaf_size : int, default=128
+    leaf_size : int, default=32
         Parts at most this size are ordered as they come.
 
     Returns
@@ -65,20 +79,15 @@ def nested_dissection(pattern, points, *, leaf_size=LEAF_SIZE):
             order[start:stop] = vertices
             continue
         left, right = vertices[~right_mask], vertices[right_mask]
-        # Vertices of the left half with a neighbour in the right half.
-        side[right] = 1
-        counts = indptr[left + 1] - indptr[left]
-        rows = np.repeat(np.arange(len(left)), counts)
-        starts = np.repeat(indptr[left], counts)
-        offsets = np.arange(counts.sum()) - np.repeat(
-            np.cumsum(counts) - counts, counts
-        )
-        crossing = side[indices[starts + offsets]] == 1
-        separator_mask = np.zeros(len(left), dtype=bool)
-        separator_mask[rows[crossing]] = True
-        side[right] = 0
-        separator = left[separator_mask]
-        left = left[~separator_mask]
+        # The separator: the vertices of one half with a neighbour in the
+        # other, from whichever half gives fewer.
+        left_boundary = _boundary(left, right, indptr, indices, side)
+        right_boundary = _boundary(right, left, indptr, indices, side)
+        if right_boundary.sum() < left_boundary.sum():
+            left, right = right, left
+            left_boundary = right_boundary
+        separator = left[left_boundary]
+        left = left[~left_boundary]
         order[stop - len(separator) : stop] = separator
         stop -= len(separator)
         stack.append((left, start, start + len(left)))

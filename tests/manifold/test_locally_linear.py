@@ -192,7 +192,7 @@ def test_duplicates_and_constant_features_are_regularised():
     X = np.r_[X, X[:100]]  # 100 exact duplicates
     X = np.c_[X, np.full(len(X), 3.0)]  # a constant feature
     rng.shuffle(X)
-    for method in ["standard"]:
+    for method in METHODS:
         Y = LocallyLinearEmbedding(
             n_neighbors=12, method=method, random_state=0
         ).fit_transform(X)
@@ -213,8 +213,18 @@ def test_unconverged_auto_solve_raises(monkeypatch):
 
     monkeypatch.setattr(eigen_module, "eigsh", no_convergence)
     X = make_swiss_roll(400, random_state=0)[0]
+    # Small problems fall back to the dense solve ...
+    Y = LocallyLinearEmbedding(n_neighbors=10, random_state=0).fit_transform(X)
+    Y_dense = LocallyLinearEmbedding(
+        n_neighbors=10, eigen_solver="dense"
+    ).fit_transform(X)
+    np.testing.assert_allclose(np.abs(Y), np.abs(Y_dense), atol=1e-8)
+    # ... larger ones say the solve did not converge.
+    monkeypatch.setattr(eigen_module, "AUTO_DENSE_FALLBACK_ROWS", 300)
     with pytest.raises(ValueError, match="did not converge"):
         LocallyLinearEmbedding(n_neighbors=10).fit(X)
+    with pytest.raises(ValueError, match="did not converge"):
+        LocallyLinearEmbedding(n_neighbors=10, eigen_solver="shift_invert").fit(X)
 
 
 def test_feature_names_out():

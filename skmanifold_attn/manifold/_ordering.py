@@ -26,18 +26,33 @@ def _split_direction(points):
     return centred @ vectors[:, -1]
 
 
-def _boundary(part, other, indptr, indices, side):
-    """Mask of the vertices of ``part`` with an edge into ``other``."""
-    side[other] = 1
-    counts = indptr[part + 1] - indptr[part]
-    rows = np.repeat(np.arange(len(part)), counts)
+def _boundaries(vertices, right_mask, indptr, indices, side):
+    """Masks of ``vertices`` with an edge into the other half.
+
+    ``side`` labels the current part's vertices 1 (left) or 2 (right) and
+    every other vertex 0.
+    """
+    counts = indptr[vertices + 1] - indptr[vertices]
+    rows = np.repeat(np.arange(len(vertices)), counts)
     first_edge = np.cumsum(counts) - counts
-    offsets = np.arange(counts.sum()) - np.repeat(first_edge, counts)
-    crossing = side[indices[np.repeat(indptr[part], counts) + offsets]] == 1
-    side[other] = 0
-    mask = np.zeros(len(part), dtype=bool)
-    mask[rows[crossing]] = True
-    return mask
+    positions = np.arange(len(rows)) + (indptr[vertices] - first_edge)[rows]
+    neighbour_side = side[indices[positions]]
+    own_side = np.where(right_mask, 2, 1)[rows]
+    crossing = (neighbour_side != 0) & (neighbour_side != own_side)
+    boundary = np.zeros(len(vertices), dtype=bool)
+    boundary[rows[crossing]] = True
+    return boundary & ~right_mask, boundary & right_mask
+
+
+def _reach(indptr, indices, points):
+    """Each vertex's longest edge."""
+    counts = np.diff(indptr)
+    rows = np.repeat(np.arange(len(counts)), counts)
+    lengths = np.linalg.norm(points[rows] - points[indices], axis=1)
+    reach = np.zeros(len(counts))
+    nonempty = counts > 0
+    reach[nonempty] = np.maximum.reduceat(lengths, indptr[:-1][nonempty])
+    return reach
 
 
 def nested_dissection(pattern, points, *, leaf_size=LEAF_SIZE):
@@ -64,6 +79,7 @@ def nested_dissection(pattern, points, *, leaf_size=LEAF_SIZE):
     points = np.asarray(points, dtype=np.float64)
     indptr, indices = graph.indptr, graph.indices
     side = np.zeros(n, dtype=np.int8)
+    reach = _reach(indptr, indices, points)
     order = np.empty(n, dtype=np.int64)
     # A stack of (vertices, first free slot, last free slot): each part fills
     # the slots [start, stop) of the order, its separator the last ones.
@@ -74,20 +90,30 @@ def nested_dissection(pattern, points, *, leaf_size=LEAF_SIZE):
             order[start:stop] = vertices
             continue
         projection = _split_direction(points[vertices])
-        right_mask = projection > np.median(projection)
+        median = np.median(projection)
+        right_mask = projection > median
         if right_mask.all() or not right_mask.any():
             order[start:stop] = vertices
             continue
-        left, right = vertices[~right_mask], vertices[right_mask]
+        # Only vertices nearer the cut than their longest edge can have an
+        # edge across it (the projection direction has unit norm).
+        near = np.flatnonzero(np.abs(projection - median) <= reach[vertices])
+        side[vertices] = np.where(right_mask, 2, 1)
+        left_near, right_near = _boundaries(
+            vertices[near], right_mask[near], indptr, indices, side
+        )
+        side[vertices] = 0
         # The separator: the vertices of one half with a neighbour in the
         # other, from whichever half gives fewer.
-        left_boundary = _boundary(left, right, indptr, indices, side)
-        right_boundary = _boundary(right, left, indptr, indices, side)
-        if right_boundary.sum() < left_boundary.sum():
-            left, right = right, left
-            left_boundary = right_boundary
-        separator = left[left_boundary]
-        left = left[~left_boundary]
+        left_boundary = np.zeros(len(vertices), dtype=bool)
+        if right_near.sum() < left_near.sum():
+            right_mask = ~right_mask
+            left_boundary[near[right_near]] = True
+        else:
+            left_boundary[near[left_near]] = True
+        separator = vertices[left_boundary]
+        left = vertices[~right_mask & ~left_boundary]
+        right = vertices[right_mask]
         order[stop - len(separator) : stop] = separator
         stop -= len(separator)
         stack.append((left, start, start + len(left)))

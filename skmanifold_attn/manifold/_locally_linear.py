@@ -350,9 +350,6 @@ default='auto'
         has feature names that are all strings.
     nbrs_ : NearestNeighbors
         Nearest neighbors index over the training data.
-    embedding_nbrs_ : NearestNeighbors
-        Nearest neighbors index over ``embedding_``, used by
-        :meth:`inverse_transform`.
 
     See Also
     --------
@@ -453,9 +450,6 @@ default='auto'
             random_state=random_state,
             n_jobs=self.n_jobs,
         )
-        self.embedding_nbrs_ = NearestNeighbors(
-            n_neighbors=self.n_neighbors, n_jobs=self.n_jobs
-        ).fit(self.embedding_)
         self._n_features_out = self.embedding_.shape[1]
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -553,9 +547,14 @@ default='auto'
                 f"X has {X.shape[1]} features, but inverse_transform expects "
                 f"{self.embedding_.shape[1]} (n_components) features as input."
             )
+        # The index over the embedding is built per call (cheap: it has
+        # n_components columns) rather than kept from fit.
+        embedding_nbrs = NearestNeighbors(
+            n_neighbors=self.n_neighbors, n_jobs=self.n_jobs
+        ).fit(self.embedding_)
         return locally_linear_map(
             X,
-            self.embedding_nbrs_,
+            embedding_nbrs,
             self.nbrs_._fit_X,
             self.n_neighbors,
             reg=self.reg,

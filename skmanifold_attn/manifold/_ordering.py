@@ -14,16 +14,19 @@ import scipy.sparse as sp
 
 # Parts at most this size are not split further.
 LEAF_SIZE = 32
+# Points the split direction of a part is estimated from, at most about.
+DIRECTION_SAMPLE = 4096
 
 
 def _split_direction(points):
-    centred = points - points.mean(axis=0)
+    """Coordinates of the points along their widest principal direction."""
     if points.shape[1] == 1:
-        return centred[:, 0]
-    # The top right singular vector via the small covariance matrix.
-    covariance = centred.T @ centred
-    _, vectors = np.linalg.eigh(covariance)
-    return centred @ vectors[:, -1]
+        return points[:, 0]
+    # The direction is estimated on a strided sample of large parts.
+    sample = points[:: max(1, len(points) // DIRECTION_SAMPLE)]
+    centred = sample - sample.mean(axis=0)
+    _, vectors = np.linalg.eigh(centred.T @ centred)
+    return points @ vectors[:, -1]
 
 
 def _boundaries(vertices, right_mask, indptr, indices, side):
@@ -48,11 +51,12 @@ def _reach(indptr, indices, points):
     """Each vertex's longest edge."""
     counts = np.diff(indptr)
     rows = np.repeat(np.arange(len(counts)), counts)
-    lengths = np.linalg.norm(points[rows] - points[indices], axis=1)
+    edges = points[rows] - points[indices]
+    squared = np.einsum("ij,ij->i", edges, edges)
     reach = np.zeros(len(counts))
     nonempty = counts > 0
-    reach[nonempty] = np.maximum.reduceat(lengths, indptr[:-1][nonempty])
-    return reach
+    reach[nonempty] = np.maximum.reduceat(squared, indptr[:-1][nonempty])
+    return np.sqrt(reach)
 
 
 def nested_dissection(pattern, points, *, leaf_size=LEAF_SIZE):

@@ -344,9 +344,9 @@ default='auto'
     reconstruction_error_ : float
         Reconstruction error associated with ``embedding_``.
     n_features_in_ : int
-        Number of features seen during :term:`fit`.
+        Number of features seen during ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during :term:`fit`. Defined only when `X`
+        Names of features seen during ``fit``. Defined only when `X`
         has feature names that are all strings.
     nbrs_ : NearestNeighbors
         Nearest neighbors index over the training data.
@@ -537,7 +537,7 @@ default='auto'
 
         Returns
         -------
-        X_original : ndarray of shape (n_samples, n_features_in_)
+        X_original : ndarray of shape (n_samples, ``n_features_in_``)
             Their reconstruction in the input space.
         """
         check_is_fitted(self)

@@ -91,7 +91,8 @@ def _locally_linear_embedding(
     n_jobs=None,
 ):
     nbrs = fit_neighbors(X, n_neighbors + 1, n_jobs=n_jobs)
-    X = nbrs._fit_X
+    # Dense float64 (sparse input is refused here, as scikit-learn does).
+    X = check_array(nbrs._fit_X, dtype=np.float64)
     n_samples, n_features = X.shape
 
     if n_components > n_features:

@@ -5,15 +5,19 @@ manifold learners are graphs over points lying on a low-dimensional manifold,
 where nested dissection (eliminate two halves separately, their separator
 last) keeps the fill near ``O(n log n)``, far below what column minimum-degree
 (COLAMD) reaches on million-point problems. The halves are cut at the median
-of the points' widest principal direction; the separator is the set of
-vertices of one half with an edge into the other.
+of the points' widest principal direction; the separator is a minimum vertex
+cover of the edges across the cut (Konig's theorem, from a maximum bipartite
+matching) on large parts, the cut's boundary on one side on small ones.
 """
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.sparse.csgraph import breadth_first_order, maximum_bipartite_matching
 
 # Parts at most this size are not split further.
 LEAF_SIZE = 32
+# Parts at least this size are cut along a minimum vertex cover.
+COVER_MIN_PART = 1024
 # Points the split direction of a part is estimated from, at most about.
 DIRECTION_SAMPLE = 4096
 
@@ -29,22 +33,53 @@ def _split_direction(points):
     return points @ vectors[:, -1]
 
 
-def _boundaries(vertices, right_mask, indptr, indices, side):
-    """Masks of ``vertices`` with an edge into the other half.
+def _crossing_edges(vertices, right_mask, indptr, indices, side):
+    """Edges ``(left vertex, right vertex)`` from ``vertices`` across the cut.
 
     ``side`` labels the current part's vertices 1 (left) or 2 (right) and
-    every other vertex 0.
+    every other vertex 0; each crossing edge is returned once.
     """
+    vertices = vertices[~right_mask]
     counts = indptr[vertices + 1] - indptr[vertices]
     rows = np.repeat(np.arange(len(vertices)), counts)
     first_edge = np.cumsum(counts) - counts
     positions = np.arange(len(rows)) + (indptr[vertices] - first_edge)[rows]
-    neighbour_side = side[indices[positions]]
-    own_side = np.where(right_mask, 2, 1)[rows]
-    crossing = (neighbour_side != 0) & (neighbour_side != own_side)
-    boundary = np.zeros(len(vertices), dtype=bool)
-    boundary[rows[crossing]] = True
-    return boundary & ~right_mask, boundary & right_mask
+    neighbours = indices[positions]
+    crossing = side[neighbours] == 2
+    return vertices[rows[crossing]], neighbours[crossing]
+
+
+def _min_vertex_cover(left, right):
+    """Smallest vertex set touching every edge ``(left[i], right[i])``.
+
+    Konig's theorem: from a maximum matching of the bipartite graph, the
+    cover is the left vertices not reachable from an unmatched left vertex by
+    an alternating path, plus the right vertices that are.
+    """
+    left_ids, left_index = np.unique(left, return_inverse=True)
+    right_ids, right_index = np.unique(right, return_inverse=True)
+    n_left, n_right = len(left_ids), len(right_ids)
+    ones = np.ones(len(left_index), dtype=np.int8)
+    bipartite = sp.csr_matrix(
+        (ones, (left_index, right_index)), shape=(n_left, n_right)
+    )
+    mate = maximum_bipartite_matching(bipartite, perm_type="column")
+    matched = np.flatnonzero(mate >= 0)
+    unmatched = np.flatnonzero(mate < 0)
+    source = n_left + n_right
+    # Left -> right along every edge, right -> left along matching edges, and
+    # a source into every unmatched left vertex.
+    heads = np.concatenate(
+        [left_index, n_left + mate[matched], np.full(len(unmatched), source)]
+    )
+    tails = np.concatenate([n_left + right_index, matched, unmatched])
+    alternating = sp.csr_matrix(
+        (np.ones(len(heads), dtype=np.int8), (heads, tails)),
+        shape=(source + 1, source + 1),
+    )
+    reached = np.zeros(source + 1, dtype=bool)
+    reached[breadth_first_order(alternating, source, return_predecessors=False)] = True
+    return left_ids[~reached[:n_left]], right_ids[reached[n_left:source]]
 
 
 def _reach(indptr, indices, points):
@@ -83,6 +118,7 @@ def nested_dissection(pattern, points, *, leaf_size=LEAF_SIZE):
     points = np.asarray(points, dtype=np.float64)
     indptr, indices = graph.indptr, graph.indices
     side = np.zeros(n, dtype=np.int8)
+    marked = np.zeros(n, dtype=bool)
     reach = _reach(indptr, indices, points)
     order = np.empty(n, dtype=np.int64)
     # A stack of (vertices, first free slot, last free slot): each part fills
@@ -103,21 +139,29 @@ def nested_dissection(pattern, points, *, leaf_size=LEAF_SIZE):
         # edge across it (the projection direction has unit norm).
         near = np.flatnonzero(np.abs(projection - median) <= reach[vertices])
         side[vertices] = np.where(right_mask, 2, 1)
-        left_near, right_near = _boundaries(
+        left_ends, right_ends = _crossing_edges(
             vertices[near], right_mask[near], indptr, indices, side
         )
         side[vertices] = 0
-        # The separator: the vertices of one half with a neighbour in the
-        # other, from whichever half gives fewer.
-        left_boundary = np.zeros(len(vertices), dtype=bool)
-        if right_near.sum() < left_near.sum():
-            right_mask = ~right_mask
-            left_boundary[near[right_near]] = True
+        # The separator: a minimum vertex cover of the crossing edges on
+        # large parts; on small ones, the crossing edges' ends in whichever
+        # half has fewer.
+        if len(vertices) >= COVER_MIN_PART:
+            cover_left, cover_right = _min_vertex_cover(left_ends, right_ends)
         else:
-            left_boundary[near[left_near]] = True
-        separator = vertices[left_boundary]
-        left = vertices[~right_mask & ~left_boundary]
-        right = vertices[right_mask]
+            cover_left, cover_right = np.unique(left_ends), np.unique(right_ends)
+            if len(cover_right) < len(cover_left):
+                cover_left = cover_left[:0]
+            else:
+                cover_right = cover_right[:0]
+        marked[cover_left] = True
+        marked[cover_right] = True
+        in_separator = marked[vertices]
+        marked[cover_left] = False
+        marked[cover_right] = False
+        separator = vertices[in_separator]
+        left = vertices[~right_mask & ~in_separator]
+        right = vertices[right_mask & ~in_separator]
         order[stop - len(separator) : stop] = separator
         stop -= len(separator)
         stack.append((left, start, start + len(left)))

@@ -177,6 +177,14 @@ def test_parameter_errors_as_sklearn(params, n_samples, n_features, message):
             estimator.fit(X)
 
 
+def test_function_form_refuses_sparse_input():
+    import scipy.sparse as sp
+
+    X = sp.csr_matrix(make_swiss_roll(100, random_state=0)[0])
+    with pytest.raises(TypeError, match="dense data is required"):
+        locally_linear_embedding(X, n_neighbors=5, n_components=2)
+
+
 def test_huge_values_give_a_clear_error():
     X = np.random.RandomState(0).uniform(size=(60, 3)) * 1e200
     with pytest.raises(ValueError, match="too large"):

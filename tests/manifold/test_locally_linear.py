@@ -181,8 +181,11 @@ def test_function_form_refuses_sparse_input():
     import scipy.sparse as sp
 
     X = sp.csr_matrix(make_swiss_roll(100, random_state=0)[0])
-    with pytest.raises(TypeError, match="dense data is required"):
+    with pytest.raises(TypeError, match="must be an array-like"):
         locally_linear_embedding(X, n_neighbors=5, n_components=2)
+    index = NearestNeighbors().fit(X)  # an index may hold sparse data
+    with pytest.raises(TypeError, match="dense data is required"):
+        locally_linear_embedding(index, n_neighbors=5, n_components=2)
 
 
 def test_huge_values_give_a_clear_error():

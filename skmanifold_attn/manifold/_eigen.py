@@ -16,12 +16,14 @@ skipped. Solvers:
   points, the LU is ordered by geometric nested dissection (``_ordering``),
   else by COLAMD.
 - ``'auto'``: ``'dense'`` for at most 200 rows (as scikit-learn), else
-  ``'shift_invert'``; never a dense O(n^3) solve on large problems.
+  ``'shift_invert'`` (falling back to ``'dense'`` if it fails on at most 2000
+  rows); never a dense O(n^3) solve on large problems.
 
 The new solvers compute in float64 and verify their result: the eigen-residual
 ``||M v - lambda v||`` of every returned vector must be small, or a
-``ValueError`` says the solve did not converge. Eigenvector signs are fixed
-(largest-magnitude entry positive) so results are deterministic.
+``ValueError`` says the solve did not converge. With every solver the
+eigenvector signs are fixed (largest-magnitude entry positive), so results are
+deterministic.
 """
 
 import numpy as np
@@ -37,6 +39,8 @@ EIGEN_SOLVERS = ("auto", "arpack", "dense", "shift_invert")
 
 # 'auto' solves densely up to this many rows (scikit-learn's threshold).
 AUTO_DENSE_MAX_ROWS = 200
+# 'auto' falls back to the dense solve when 'shift_invert' fails up to this.
+AUTO_DENSE_FALLBACK_ROWS = 2000
 # Ridge on A = I - W: makes the LU exist; far below the eigenvalue gaps.
 FACTOR_RIDGE = 1e-9
 # Shift below zero of M (relative to its mean diagonal) for its own LU.
@@ -121,7 +125,17 @@ def null_space(
         M = _gram_operator(factor)
     n = M.shape[0]
     if eigen_solver == "auto":
-        eigen_solver = "dense" if n <= AUTO_DENSE_MAX_ROWS else "shift_invert"
+        if n <= AUTO_DENSE_MAX_ROWS:
+            return _dense(M, k, k_skip)
+        try:
+            return _shift_invert(
+                M, factor, k, k_skip, tol, max_iter, random_state, points
+            )
+        except ValueError:
+            # Small problems can afford the exact dense solve instead.
+            if n > AUTO_DENSE_FALLBACK_ROWS:
+                raise
+            return _dense(M, k, k_skip)
     if eigen_solver == "dense":
         return _dense(M, k, k_skip)
     if eigen_solver == "arpack":
@@ -143,7 +157,7 @@ def _dense(M, k, k_skip):
     with threadpool_limits(limits=limit, user_api="blas"):
         values, vectors = eigh(M, subset_by_index=(k_skip, k + k_skip - 1))
     order = np.argsort(np.abs(values))
-    return vectors[:, order], float(np.sum(values))
+    return fix_signs(vectors[:, order]), float(np.sum(values))
 
 
 def _arpack(M, k, k_skip, tol, max_iter, random_state):
@@ -154,7 +168,7 @@ def _arpack(M, k, k_skip, tol, max_iter, random_state):
         )
     except RuntimeError as exc:
         raise ValueError(_ARPACK_ERROR.format(exc)) from exc
-    return vectors[:, k_skip:], float(np.sum(values[k_skip:]))
+    return fix_signs(vectors[:, k_skip:]), float(np.sum(values[k_skip:]))
 
 
 def _gram_operator(factor):
@@ -170,9 +184,19 @@ def _gram_operator(factor):
 
 def _mean_diagonal(M, factor):
     if factor is not None:
-        factor = sp.csc_matrix(factor)
-        return float(factor.multiply(factor).sum()) / factor.shape[1]
+        # diag(A^T A) sums to the squared Frobenius norm of A.
+        factor = sp.csr_matrix(factor)
+        factor.sum_duplicates()
+        return float(np.dot(factor.data, factor.data)) / factor.shape[1]
     return float(np.mean(np.abs(M.diagonal())))
+
+
+def _permute(matrix, perm):
+    """``matrix[perm][:, perm]`` in CSC, by relabelling the entries."""
+    coo = sp.coo_matrix(matrix)
+    rank = np.empty_like(perm)
+    rank[perm] = np.arange(len(perm))
+    return sp.csc_matrix((coo.data, (rank[coo.row], rank[coo.col])), shape=matrix.shape)
 
 
 def _factorize(target, points):
@@ -182,7 +206,7 @@ def _factorize(target, points):
     # Nested dissection over the points, then (almost) no pivoting so the
     # factor keeps that ordering's low fill.
     perm = nested_dissection(target, points)
-    permuted = target.tocsr()[perm][:, perm].tocsc()
+    permuted = _permute(target, perm)
     lu = splu(
         permuted,
         permc_spec="NATURAL",

@@ -91,7 +91,8 @@ def _locally_linear_embedding(
     n_jobs=None,
 ):
     nbrs = fit_neighbors(X, n_neighbors + 1, n_jobs=n_jobs)
-    X = nbrs._fit_X
+    # Dense float64 (sparse input is refused here, as scikit-learn does).
+    X = check_array(nbrs._fit_X, dtype=np.float64)
     n_samples, n_features = X.shape
 
     if n_components > n_features:
@@ -344,15 +345,12 @@ default='auto'
     reconstruction_error_ : float
         Reconstruction error associated with ``embedding_``.
     n_features_in_ : int
-        Number of features seen during :term:`fit`.
+        Number of features seen during ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during :term:`fit`. Defined only when `X`
+        Names of features seen during ``fit``. Defined only when `X`
         has feature names that are all strings.
     nbrs_ : NearestNeighbors
         Nearest neighbors index over the training data.
-    embedding_nbrs_ : NearestNeighbors
-        Nearest neighbors index over ``embedding_``, used by
-        :meth:`inverse_transform`.
 
     See Also
     --------
@@ -453,9 +451,6 @@ default='auto'
             random_state=random_state,
             n_jobs=self.n_jobs,
         )
-        self.embedding_nbrs_ = NearestNeighbors(
-            n_neighbors=self.n_neighbors, n_jobs=self.n_jobs
-        ).fit(self.embedding_)
         self._n_features_out = self.embedding_.shape[1]
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -543,7 +538,7 @@ default='auto'
 
         Returns
         -------
-        X_original : ndarray of shape (n_samples, n_features_in_)
+        X_original : ndarray of shape (n_samples, ``n_features_in_``)
             Their reconstruction in the input space.
         """
         check_is_fitted(self)
@@ -553,9 +548,14 @@ default='auto'
                 f"X has {X.shape[1]} features, but inverse_transform expects "
                 f"{self.embedding_.shape[1]} (n_components) features as input."
             )
+        # The index over the embedding is built per call (cheap: it has
+        # n_components columns) rather than kept from fit.
+        embedding_nbrs = NearestNeighbors(
+            n_neighbors=self.n_neighbors, n_jobs=self.n_jobs
+        ).fit(self.embedding_)
         return locally_linear_map(
             X,
-            self.embedding_nbrs_,
+            embedding_nbrs,
             self.nbrs_._fit_X,
             self.n_neighbors,
             reg=self.reg,

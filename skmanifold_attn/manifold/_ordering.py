@@ -5,25 +5,93 @@ manifold learners are graphs over points lying on a low-dimensional manifold,
 where nested dissection (eliminate two halves separately, their separator
 last) keeps the fill near ``O(n log n)``, far below what column minimum-degree
 (COLAMD) reaches on million-point problems. The halves are cut at the median
-of the points' widest principal direction; the separator is the set of
-vertices of one half with an edge into the other.
+of the points' widest principal direction; the separator is a minimum vertex
+cover of the edges across the cut (Konig's theorem, from a maximum bipartite
+matching) on large parts, the cut's boundary on one side on small ones.
 """
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.sparse.csgraph import breadth_first_order, maximum_bipartite_matching
 
 # Parts at most this size are not split further.
-LEAF_SIZE = 128
+LEAF_SIZE = 32
+# Parts at least this size are cut along a minimum vertex cover.
+COVER_MIN_PART = 1024
+# Points the split direction of a part is estimated from, at most about.
+DIRECTION_SAMPLE = 4096
 
 
 def _split_direction(points):
-    centred = points - points.mean(axis=0)
+    """Coordinates of the points along their widest principal direction."""
     if points.shape[1] == 1:
-        return centred[:, 0]
-    # The top right singular vector via the small covariance matrix.
-    covariance = centred.T @ centred
-    _, vectors = np.linalg.eigh(covariance)
-    return centred @ vectors[:, -1]
+        return points[:, 0]
+    # The direction is estimated on a strided sample of large parts.
+    sample = points[:: max(1, len(points) // DIRECTION_SAMPLE)]
+    centred = sample - sample.mean(axis=0)
+    _, vectors = np.linalg.eigh(centred.T @ centred)
+    return points @ vectors[:, -1]
+
+
+def _crossing_edges(vertices, right_mask, indptr, indices, side):
+    """Edges ``(left vertex, right vertex)`` from ``vertices`` across the cut.
+
+    ``side`` labels the current part's vertices 1 (left) or 2 (right) and
+    every other vertex 0; each crossing edge is returned once.
+    """
+    vertices = vertices[~right_mask]
+    counts = indptr[vertices + 1] - indptr[vertices]
+    rows = np.repeat(np.arange(len(vertices)), counts)
+    first_edge = np.cumsum(counts) - counts
+    positions = np.arange(len(rows)) + (indptr[vertices] - first_edge)[rows]
+    neighbours = indices[positions]
+    crossing = side[neighbours] == 2
+    return vertices[rows[crossing]], neighbours[crossing]
+
+
+def _min_vertex_cover(left, right):
+    """Smallest vertex set touching every edge ``(left[i], right[i])``.
+
+    Konig's theorem: from a maximum matching of the bipartite graph, the
+    cover is the left vertices not reachable from an unmatched left vertex by
+    an alternating path, plus the right vertices that are.
+    """
+    left_ids, left_index = np.unique(left, return_inverse=True)
+    right_ids, right_index = np.unique(right, return_inverse=True)
+    n_left, n_right = len(left_ids), len(right_ids)
+    ones = np.ones(len(left_index), dtype=np.int8)
+    bipartite = sp.csr_matrix(
+        (ones, (left_index, right_index)), shape=(n_left, n_right)
+    )
+    mate = maximum_bipartite_matching(bipartite, perm_type="column")
+    matched = np.flatnonzero(mate >= 0)
+    unmatched = np.flatnonzero(mate < 0)
+    source = n_left + n_right
+    # Left -> right along every edge, right -> left along matching edges, and
+    # a source into every unmatched left vertex.
+    heads = np.concatenate(
+        [left_index, n_left + mate[matched], np.full(len(unmatched), source)]
+    )
+    tails = np.concatenate([n_left + right_index, matched, unmatched])
+    alternating = sp.csr_matrix(
+        (np.ones(len(heads), dtype=np.int8), (heads, tails)),
+        shape=(source + 1, source + 1),
+    )
+    reached = np.zeros(source + 1, dtype=bool)
+    reached[breadth_first_order(alternating, source, return_predecessors=False)] = True
+    return left_ids[~reached[:n_left]], right_ids[reached[n_left:source]]
+
+
+def _reach(indptr, indices, points):
+    """Each vertex's longest edge."""
+    counts = np.diff(indptr)
+    rows = np.repeat(np.arange(len(counts)), counts)
+    edges = points[rows] - points[indices]
+    squared = np.einsum("ij,ij->i", edges, edges)
+    reach = np.zeros(len(counts))
+    nonempty = counts > 0
+    reach[nonempty] = np.maximum.reduceat(squared, indptr[:-1][nonempty])
+    return np.sqrt(reach)
 
 
 def nested_dissection(pattern, points, *, leaf_size=LEAF_SIZE):
@@ -35,7 +103,7 @@ def nested_dissection(pattern, points, *, leaf_size=LEAF_SIZE):
         Its nonzero pattern (made symmetric here) is the graph to dissect.
     points : ndarray of shape (n, n_features)
         Coordinates of the vertices, used to choose the cuts.
-    leaf_size : int, default=128
+    leaf_size : int, default=32
         Parts at most this size are ordered as they come.
 
     Returns
@@ -50,6 +118,8 @@ def nested_dissection(pattern, points, *, leaf_size=LEAF_SIZE):
     points = np.asarray(points, dtype=np.float64)
     indptr, indices = graph.indptr, graph.indices
     side = np.zeros(n, dtype=np.int8)
+    marked = np.zeros(n, dtype=bool)
+    reach = _reach(indptr, indices, points)
     order = np.empty(n, dtype=np.int64)
     # A stack of (vertices, first free slot, last free slot): each part fills
     # the slots [start, stop) of the order, its separator the last ones.
@@ -60,25 +130,38 @@ def nested_dissection(pattern, points, *, leaf_size=LEAF_SIZE):
             order[start:stop] = vertices
             continue
         projection = _split_direction(points[vertices])
-        right_mask = projection > np.median(projection)
+        median = np.median(projection)
+        right_mask = projection > median
         if right_mask.all() or not right_mask.any():
             order[start:stop] = vertices
             continue
-        left, right = vertices[~right_mask], vertices[right_mask]
-        # Vertices of the left half with a neighbour in the right half.
-        side[right] = 1
-        counts = indptr[left + 1] - indptr[left]
-        rows = np.repeat(np.arange(len(left)), counts)
-        starts = np.repeat(indptr[left], counts)
-        offsets = np.arange(counts.sum()) - np.repeat(
-            np.cumsum(counts) - counts, counts
+        # Only vertices nearer the cut than their longest edge can have an
+        # edge across it (the projection direction has unit norm).
+        near = np.flatnonzero(np.abs(projection - median) <= reach[vertices])
+        side[vertices] = np.where(right_mask, 2, 1)
+        left_ends, right_ends = _crossing_edges(
+            vertices[near], right_mask[near], indptr, indices, side
         )
-        crossing = side[indices[starts + offsets]] == 1
-        separator_mask = np.zeros(len(left), dtype=bool)
-        separator_mask[rows[crossing]] = True
-        side[right] = 0
-        separator = left[separator_mask]
-        left = left[~separator_mask]
+        side[vertices] = 0
+        # The separator: a minimum vertex cover of the crossing edges on
+        # large parts; on small ones, the crossing edges' ends in whichever
+        # half has fewer.
+        if len(vertices) >= COVER_MIN_PART:
+            cover_left, cover_right = _min_vertex_cover(left_ends, right_ends)
+        else:
+            cover_left, cover_right = np.unique(left_ends), np.unique(right_ends)
+            if len(cover_right) < len(cover_left):
+                cover_left = cover_left[:0]
+            else:
+                cover_right = cover_right[:0]
+        marked[cover_left] = True
+        marked[cover_right] = True
+        in_separator = marked[vertices]
+        marked[cover_left] = False
+        marked[cover_right] = False
+        separator = vertices[in_separator]
+        left = vertices[~right_mask & ~in_separator]
+        right = vertices[right_mask & ~in_separator]
         order[stop - len(separator) : stop] = separator
         stop -= len(separator)
         stack.append((left, start, start + len(left)))

@@ -177,6 +177,17 @@ def test_parameter_errors_as_sklearn(params, n_samples, n_features, message):
             estimator.fit(X)
 
 
+def test_function_form_refuses_sparse_input():
+    import scipy.sparse as sp
+
+    X = sp.csr_matrix(make_swiss_roll(100, random_state=0)[0])
+    with pytest.raises(TypeError, match="must be an array-like"):
+        locally_linear_embedding(X, n_neighbors=5, n_components=2)
+    index = NearestNeighbors().fit(X)  # an index may hold sparse data
+    with pytest.raises(TypeError, match="dense data is required"):
+        locally_linear_embedding(index, n_neighbors=5, n_components=2)
+
+
 def test_huge_values_give_a_clear_error():
     X = np.random.RandomState(0).uniform(size=(60, 3)) * 1e200
     with pytest.raises(ValueError, match="too large"):
@@ -192,7 +203,7 @@ def test_duplicates_and_constant_features_are_regularised():
     X = np.r_[X, X[:100]]  # 100 exact duplicates
     X = np.c_[X, np.full(len(X), 3.0)]  # a constant feature
     rng.shuffle(X)
-    for method in ["standard"]:
+    for method in METHODS:
         Y = LocallyLinearEmbedding(
             n_neighbors=12, method=method, random_state=0
         ).fit_transform(X)
@@ -213,8 +224,18 @@ def test_unconverged_auto_solve_raises(monkeypatch):
 
     monkeypatch.setattr(eigen_module, "eigsh", no_convergence)
     X = make_swiss_roll(400, random_state=0)[0]
+    # Small problems fall back to the dense solve ...
+    Y = LocallyLinearEmbedding(n_neighbors=10, random_state=0).fit_transform(X)
+    Y_dense = LocallyLinearEmbedding(
+        n_neighbors=10, eigen_solver="dense"
+    ).fit_transform(X)
+    np.testing.assert_allclose(np.abs(Y), np.abs(Y_dense), atol=1e-8)
+    # ... larger ones say the solve did not converge.
+    monkeypatch.setattr(eigen_module, "AUTO_DENSE_FALLBACK_ROWS", 300)
     with pytest.raises(ValueError, match="did not converge"):
         LocallyLinearEmbedding(n_neighbors=10).fit(X)
+    with pytest.raises(ValueError, match="did not converge"):
+        LocallyLinearEmbedding(n_neighbors=10, eigen_solver="shift_invert").fit(X)
 
 
 def test_feature_names_out():

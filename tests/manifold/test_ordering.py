@@ -48,3 +48,26 @@ def test_on_a_knn_graph_pattern():
     W = barycenter_kneighbors_graph(X, 8)
     order = nested_dissection(W, X)
     np.testing.assert_array_equal(np.sort(order), np.arange(3000))
+
+
+def test_min_vertex_cover_is_a_minimum_cover():
+    from itertools import combinations
+
+    from skmanifold_attn.manifold._ordering import _min_vertex_cover
+
+    rng = np.random.RandomState(0)
+    for _ in range(20):
+        n_edges = rng.randint(1, 12)
+        left = rng.randint(0, 5, n_edges)
+        right = rng.randint(10, 15, n_edges)
+        cover_left, cover_right = _min_vertex_cover(left, right)
+        cover = set(cover_left) | set(cover_right)
+        assert all(a in cover or b in cover for a, b in zip(left, right, strict=True))
+        vertices = sorted(set(left) | set(right))
+        smallest = next(
+            size
+            for size in range(len(vertices) + 1)
+            for subset in combinations(vertices, size)
+            if all(a in subset or b in subset for a, b in zip(left, right, strict=True))
+        )
+        assert len(cover) == smallest

@@ -81,7 +81,7 @@ class LocalityPreservingProjections(_LinearGraphProjection):
         The graph weights ``W``.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when they are all strings.
 
     See Also

@@ -72,7 +72,7 @@ class NeighborhoodPreservingEmbedding(_LinearGraphProjection):
         Generalised eigenvalues (reconstruction costs) of the components.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when they are all strings.
 
     See Also

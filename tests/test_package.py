@@ -82,3 +82,13 @@ def test_demo_runs_every_case(tmp_path, capsys):
     assert (tmp_path / "embeddings.png").stat().st_size > 10_000
     table = capsys.readouterr().out
     assert "fit time" in table and "test accuracy" in table
+
+
+@pytest.mark.timeout(300)
+def test_readme_example_runs(capsys):
+    readme = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", readme, re.S)
+    assert blocks, "README.md has no python example"
+    for code in blocks:
+        exec(compile(code, "README.md", "exec"), {})
+    assert "n_neighbors" in capsys.readouterr().out

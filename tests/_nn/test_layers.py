@@ -17,21 +17,7 @@ from skmanifold_attn._nn._losses import (
     softmax_cross_entropy,
     squared_error,
 )
-
-
-def _numeric_grad(f, array, eps=1e-6):
-    """Central differences of the scalar f() with respect to ``array``."""
-    grad = np.zeros_like(array)
-    flat, gflat = array.reshape(-1), grad.reshape(-1)
-    for i in range(flat.size):
-        old = flat[i]
-        flat[i] = old + eps
-        up = f()
-        flat[i] = old - eps
-        down = f()
-        flat[i] = old
-        gflat[i] = (up - down) / (2 * eps)
-    return grad
+from skmanifold_attn.utils._testing import numeric_grad
 
 
 def _check_layer(layer, X, rng):
@@ -46,9 +32,9 @@ def _check_layer(layer, X, rng):
     dX = layer.backward(R.copy())
     for param, grad in zip(layer.params, layer.grads, strict=True):
         np.testing.assert_allclose(
-            grad, _numeric_grad(loss, param), rtol=1e-5, atol=1e-7
+            grad, numeric_grad(loss, param), rtol=1e-5, atol=1e-7
         )
-    np.testing.assert_allclose(dX, _numeric_grad(loss, X), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(dX, numeric_grad(loss, X), rtol=1e-5, atol=1e-7)
 
 
 @pytest.mark.parametrize("activation", ACTIVATIONS)
@@ -133,7 +119,7 @@ def test_softmax_cross_entropy_gradient():
     loss, grad = softmax_cross_entropy(logits.copy(), y)
     expected = -np.mean(np.log(softmax(logits))[np.arange(6), y])
     assert loss == pytest.approx(expected)
-    numeric = _numeric_grad(lambda: softmax_cross_entropy(logits, y)[0], logits)
+    numeric = numeric_grad(lambda: softmax_cross_entropy(logits, y)[0], logits)
     np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=1e-8)
     np.testing.assert_allclose(log_softmax(logits + 1000), np.log(softmax(logits)))
 
@@ -143,5 +129,5 @@ def test_squared_error_gradient():
     pred, target = rng.normal(size=(5, 2)), rng.normal(size=(5, 2))
     loss, grad = squared_error(pred.copy(), target)
     assert loss == pytest.approx(0.5 * np.sum((pred - target) ** 2) / 5)
-    numeric = _numeric_grad(lambda: squared_error(pred, target)[0], pred)
+    numeric = numeric_grad(lambda: squared_error(pred, target)[0], pred)
     np.testing.assert_allclose(grad, numeric, rtol=1e-6)

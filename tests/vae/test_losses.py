@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from scipy.stats import norm
 
+from skmanifold_attn.utils._testing import numeric_grad
 from skmanifold_attn.vae._losses import (
     bernoulli_nll,
     bernoulli_nll_value,
@@ -16,20 +17,6 @@ from skmanifold_attn.vae._losses import (
 )
 
 
-def _numeric_grad(f, x, h=1e-6):
-    grad = np.zeros_like(x)
-    flat = x.reshape(-1)
-    for i in range(flat.size):
-        old = flat[i]
-        flat[i] = old + h
-        up = f()
-        flat[i] = old - h
-        down = f()
-        flat[i] = old
-        grad.reshape(-1)[i] = (up - down) / (2 * h)
-    return grad
-
-
 def test_bernoulli_nll_value_and_gradient():
     rng = np.random.RandomState(0)
     X = rng.uniform(size=(5, 4))
@@ -40,7 +27,7 @@ def test_bernoulli_nll_value_and_gradient():
     expected = -(X * np.log(p) + (1 - X) * np.log(1 - p)).sum(axis=1)
     np.testing.assert_allclose(nll, expected, rtol=1e-10)
     np.testing.assert_allclose(bernoulli_nll_value(X, logits), expected, rtol=1e-10)
-    numeric = _numeric_grad(lambda: bernoulli_nll(X, logits)[0].sum(), logits)
+    numeric = numeric_grad(lambda: bernoulli_nll(X, logits)[0].sum(), logits)
     np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-8)
 
 
@@ -63,9 +50,9 @@ def test_gaussian_nll_value_and_gradients():
     expected = -norm.logpdf(X, loc=mean, scale=np.sqrt(variance)).sum(axis=1)
     np.testing.assert_allclose(nll, expected, rtol=1e-10)
     np.testing.assert_allclose(gaussian_nll_value(X, mean, variance), expected)
-    numeric = _numeric_grad(lambda: gaussian_nll(X, mean, variance)[0].sum(), mean)
+    numeric = numeric_grad(lambda: gaussian_nll(X, mean, variance)[0].sum(), mean)
     np.testing.assert_allclose(grad_mean, numeric, rtol=1e-6, atol=1e-8)
-    numeric = _numeric_grad(lambda: gaussian_nll(X, mean, variance)[0].sum(), variance)
+    numeric = numeric_grad(lambda: gaussian_nll(X, mean, variance)[0].sum(), variance)
     np.testing.assert_allclose(grad_var, numeric, rtol=1e-6, atol=1e-8)
 
 
@@ -83,9 +70,9 @@ def test_kl_matches_formula_and_gradients():
     expected = 0.5 * (mean**2 + var - 1 - log_var)
     np.testing.assert_allclose(kl, expected)
     assert np.all(kl >= 0)
-    numeric = _numeric_grad(lambda: kl_standard_normal(mean, log_var)[0].sum(), mean)
+    numeric = numeric_grad(lambda: kl_standard_normal(mean, log_var)[0].sum(), mean)
     np.testing.assert_allclose(grad_mean, numeric, rtol=1e-6, atol=1e-8)
-    numeric = _numeric_grad(lambda: kl_standard_normal(mean, log_var)[0].sum(), log_var)
+    numeric = numeric_grad(lambda: kl_standard_normal(mean, log_var)[0].sum(), log_var)
     np.testing.assert_allclose(grad_log_var, numeric, rtol=1e-6, atol=1e-8)
     zero, _, _ = kl_standard_normal(np.zeros((2, 2)), np.zeros((2, 2)))
     np.testing.assert_array_equal(zero, 0)

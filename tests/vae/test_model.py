@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from skmanifold_attn.utils._testing import numeric_grad
 from skmanifold_attn.vae._model import VAENetwork
 
 
@@ -49,18 +50,8 @@ def test_gradients_match_finite_differences(decoder, variance, free_bits):
 
     loss()
     analytic = [g.copy() for g in net.grads]
-    h = 1e-6
     for param, grad in zip(net.params, analytic, strict=True):
-        numeric = np.zeros_like(param)
-        flat = param.reshape(-1)
-        for i in range(flat.size):
-            old = flat[i]
-            flat[i] = old + h
-            up = loss()
-            flat[i] = old - h
-            down = loss()
-            flat[i] = old
-            numeric.reshape(-1)[i] = (up - down) / (2 * h)
+        numeric = numeric_grad(loss, param)
         np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=1e-7)
 
 

@@ -312,8 +312,9 @@ class LocallyLinearEmbedding(
           ``M``; raises scikit-learn's error when ARPACK fails.
         - 'dense': LAPACK on the densified ``M``; avoid on large problems.
         - 'shift_invert': ARPACK shift-invert through a cheaper sparse LU (of
-          ``I - W`` for the standard method; of ``M`` with a symmetric
-          minimum-degree ordering otherwise), checked by the eigen-residual.
+          ``I - W`` for the standard method, of ``M`` otherwise), ordered by
+          geometric nested dissection above 5000 samples and by COLAMD
+          below, checked by the eigen-residual.
     tol : float, default=1e-6
         Tolerance of the ARPACK-based solvers. Not used by 'dense'.
     max_iter : int, default=100

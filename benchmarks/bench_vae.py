@@ -19,7 +19,7 @@ comparable. The parity check removes that noise: both sides start from the
 same weights and see the same batches and the same reparameterisation noise;
 their ELBOs must then agree to float32 rounding after every epoch.
 
-    python benchmarks/bench_vae.py             # full run (about two minutes)
+    python benchmarks/bench_vae.py             # full run (about a minute)
     python benchmarks/bench_vae.py --seeds 10  # more seeds per width
     python benchmarks/bench_vae.py --smoke     # a few seconds (CI)
 """

@@ -53,7 +53,8 @@ class AttentionPooling(
     ----------
     token_dim : int, default=1
         Columns per token; ``n_features`` must be a multiple of it. With the
-        default every feature is a token, so any table works.
+        default every feature is a token, so any table works (with
+        ``embedding="per_token"`` every column is standardised on its own).
     embedding : {"per_token", "shared"}, default="per_token"
         ``"per_token"``: every position has its own linear embedding
         (order-aware, as FT-Transformer's feature tokenizer). ``"shared"``:
@@ -387,8 +388,10 @@ class AttentionPooling(
             Rows of tokens; all-NaN tokens are padding.
         y : array-like of shape (n_samples,) or (n_samples, n_targets), \
                 default=None
-            Class labels or regression targets for a jointly trained head;
-            without ``y`` the objective is masked-token reconstruction.
+            Class labels (binary or multiclass) or regression targets (one
+            or several float columns) for a jointly trained head; without
+            ``y`` the objective is masked-token reconstruction. Multilabel
+            and multiclass-multioutput targets raise ValueError.
 
         Returns
         -------
@@ -411,7 +414,7 @@ class AttentionPooling(
         y : array-like of shape (n_samples,) or (n_samples, n_targets), \
                 default=None
             Targets, as in :meth:`fit`; needed in every call if given in the
-            first.
+            first, and refused if not given in the first.
         classes : array-like of shape (n_classes,), default=None
             Every class label, for the first call of a classification task
             whose first batch lacks some labels.

@@ -410,6 +410,9 @@ def test_output_width_and_layout_come_from_the_fitted_model():
     assert len(pool.get_feature_names_out()) == 16
     np.testing.assert_array_equal(pool.transform(X), expected)
     assert pool.attention_weights(X).shape == (100, 4, 2, 8)
+    # A warm-started fit continues the fitted layout.
+    pool.set_params(warm_start=True).fit(X, y)
+    assert pool.transform(X).shape == (100, 16) and pool.n_iter_ == 2
 
 
 def test_continuing_a_self_supervised_fit_with_y_raises():

@@ -15,6 +15,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
+from .._nn._preprocessing import fit_standardisation
 from .._nn._training import NeuralTrainingMixin
 from ._embedding import EMBEDDINGS, POSITIONAL
 from ._network import AttentionNetwork
@@ -42,14 +43,18 @@ class AttentionPooling(
     A token whose columns are all NaN is padding: it is left out of the
     softmax, so a padded set transforms exactly like the set without the
     padding, and a row of padding only pools to zeros. Inputs are
-    standardised internally (one mean and scale per within-token column,
-    over all real tokens of the training data).
+    standardised internally, over the real (non-padding) values of the
+    training data: with ``embedding="per_token"`` every column of ``X`` has
+    its own mean and scale, so raw tables with columns on different scales
+    work; with ``embedding="shared"`` every within-token column has one mean
+    and scale for all positions, which keeps the tokens interchangeable.
 
     Parameters
     ----------
     token_dim : int, default=1
         Columns per token; ``n_features`` must be a multiple of it. With the
-        default every feature is a token, so any table works.
+        default every feature is a token, so any table works (with
+        ``embedding="per_token"`` every column is standardised on its own).
     embedding : {"per_token", "shared"}, default="per_token"
         ``"per_token"``: every position has its own linear embedding
         (order-aware, as FT-Transformer's feature tokenizer). ``"shared"``:
@@ -219,6 +224,11 @@ class AttentionPooling(
         self.verbose = verbose
 
     # -- input -----------------------------------------------------------
+    def _fitted_token_dim(self, reset):
+        # After fit, the layout is the fitted model's: set_params(token_dim=...)
+        # only takes effect at the next fresh fit.
+        return self.token_dim if reset else self._model.token_dim
+
     def _validate_tokens(self, X, reset):
         X = validate_data(
             self,
@@ -228,14 +238,15 @@ class AttentionPooling(
             ensure_all_finite="allow-nan",
         )
         n_features = X.shape[1]
-        if reset and n_features % self.token_dim:
+        token_dim = self._fitted_token_dim(reset)
+        if reset and n_features % token_dim:
             raise ValueError(
                 f"X has {n_features} features, which is not a multiple of "
-                f"token_dim={self.token_dim}: every token must have token_dim "
+                f"token_dim={token_dim}: every token must have token_dim "
                 "contiguous columns."
             )
-        if self.token_dim > 1:
-            nan = np.isnan(X).reshape(X.shape[0], -1, self.token_dim)
+        if token_dim > 1:
+            nan = np.isnan(X).reshape(X.shape[0], -1, token_dim)
             if np.any(nan.any(axis=2) & ~nan.all(axis=2)):
                 raise ValueError(
                     "Input X contains NaN in some but not all columns of a token; "
@@ -245,26 +256,21 @@ class AttentionPooling(
         return X
 
     def _fit_standardisation(self, X):
-        tokens = X.reshape(-1, self.token_dim)
-        real = tokens[~np.isnan(tokens[:, 0])]
-        if real.shape[0] == 0:
+        if np.all(np.isnan(X)):
             raise ValueError("Input X has no tokens: every token is padding (all NaN).")
-        with np.errstate(over="ignore", invalid="ignore"):
-            mean = real.mean(axis=0, dtype=np.float64)
-            scale = real.std(axis=0, dtype=np.float64)
-        if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(scale))):
-            raise ValueError(
-                "Input X has values too large in magnitude to standardise "
-                "(overflow); rescale X first."
-            )
-        scale[scale < 10 * np.finfo(np.float64).eps * np.maximum(np.abs(mean), 1)] = 1
-        self._token_mean = mean.astype(X.dtype)
-        self._token_scale = scale.astype(X.dtype)
+        if self.embedding == "shared":
+            # One mean and scale per within-token column, the same at every
+            # position, so that a permutation of the tokens stays one.
+            mean, scale = fit_standardisation(X.reshape(-1, self.token_dim))
+            mean, scale = np.tile(mean, self.n_tokens_), np.tile(scale, self.n_tokens_)
+        else:
+            mean, scale = fit_standardisation(X)
+        self._column_mean, self._column_scale = mean, scale
 
     def _standardise(self, X):
-        tokens = X.reshape(X.shape[0], -1, self.token_dim) - self._token_mean
-        tokens /= self._token_scale
-        return tokens.reshape(X.shape)
+        X_std = X - self._column_mean
+        X_std /= self._column_scale
+        return X_std
 
     def _encode_target(self, y, n_samples, first, classes=None):
         y = np.asarray(y)
@@ -277,10 +283,18 @@ class AttentionPooling(
                 f"[{n_samples}, {y.shape[0]}]"
             )
         if first:
-            target = type_of_target(y, input_name="y")
-            self._task = (
-                "classification" if target in ("binary", "multiclass") else "regression"
-            )
+            target = type_of_target(y, input_name="y", raise_unknown=True)
+            if target in ("binary", "multiclass"):
+                self._task = "classification"
+            elif target in ("continuous", "continuous-multioutput"):
+                self._task = "regression"
+            else:
+                raise ValueError(
+                    f"AttentionPooling supports binary or multiclass labels and "
+                    f"continuous (multi-output) targets; got y of type {target!r}. "
+                    "Train one AttentionPooling per output, or pass float "
+                    "targets for regression."
+                )
             if self._task == "classification":
                 self._label_encoder = LabelEncoder().fit(
                     y if classes is None else classes
@@ -339,7 +353,13 @@ class AttentionPooling(
             self._fit_standardisation(X)
             self._task = "masked" if y is None else None
         if self._task == "masked":
-            y = None
+            if y is not None:
+                raise ValueError(
+                    "This AttentionPooling was fitted without y (masked-token "
+                    "objective) and cannot continue training on y with "
+                    "warm_start or partial_fit; fit it afresh (warm_start=False) "
+                    "to train on y."
+                )
         else:
             if y is None:
                 raise ValueError(
@@ -368,8 +388,10 @@ class AttentionPooling(
             Rows of tokens; all-NaN tokens are padding.
         y : array-like of shape (n_samples,) or (n_samples, n_targets), \
                 default=None
-            Class labels or regression targets for a jointly trained head;
-            without ``y`` the objective is masked-token reconstruction.
+            Class labels (binary or multiclass) or regression targets (one
+            or several float columns) for a jointly trained head; without
+            ``y`` the objective is masked-token reconstruction. Multilabel
+            and multiclass-multioutput targets raise ValueError.
 
         Returns
         -------
@@ -392,7 +414,7 @@ class AttentionPooling(
         y : array-like of shape (n_samples,) or (n_samples, n_targets), \
                 default=None
             Targets, as in :meth:`fit`; needed in every call if given in the
-            first.
+            first, and refused if not given in the first.
         classes : array-like of shape (n_classes,), default=None
             Every class label, for the first call of a classification task
             whose first batch lacks some labels.
@@ -442,7 +464,9 @@ class AttentionPooling(
 
     @property
     def _n_features_out(self):
-        return self.n_seeds * self.embed_dim
+        # From the fitted model: set_params after fit changes nothing until
+        # the next fresh fit.
+        return self._model.pool.n_seeds * self._model.pool.embed_dim
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -343,3 +343,113 @@ def test_fitted_model_pickles_without_training_caches():
     restored = pickle.loads(pickle.dumps(pool))
     np.testing.assert_array_equal(restored.transform(X), pool.transform(X))
     assert not hasattr(pool._model.pool, "_P")
+
+
+# -- standardisation, fitted state and targets -------------------------------
+
+
+def _mixed_scale_table(n=300, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.uniform(size=(n, 4)) * [1e5, 1, 1e4, 10]
+    return X, (X[:, 1] > 0.5).astype(int)
+
+
+def test_per_token_standardises_every_column_of_a_mixed_scale_table():
+    X, y = _mixed_scale_table()
+    X[::7, 2] = np.nan  # padding is left out of its column's statistics
+    pool = AttentionPooling(max_iter=1, random_state=0).fit(X, y)
+    standardised = pool._standardise(X)
+    np.testing.assert_allclose(np.nanmean(standardised, axis=0), 0, atol=1e-10)
+    np.testing.assert_allclose(np.nanstd(standardised, axis=0), 1, rtol=1e-10)
+
+
+def test_raw_mixed_scale_table_works_as_well_as_prescaled():
+    # The label is in the [0, 1] column, next to columns on 1e5, 1e4 and 10.
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = _mixed_scale_table()
+    params = dict(embed_dim=8, n_heads=2, max_iter=30, random_state=0)
+    raw = cross_val_score(
+        make_pipeline(AttentionPooling(**params), LogisticRegression()), X, y, cv=3
+    ).mean()
+    scaled = cross_val_score(
+        make_pipeline(
+            StandardScaler(), AttentionPooling(**params), LogisticRegression()
+        ),
+        X,
+        y,
+        cv=3,
+    ).mean()
+    assert raw > 0.9, (raw, scaled)
+    assert abs(raw - scaled) < 0.03, (raw, scaled)
+
+
+def test_shared_embedding_keeps_one_mean_and_scale_per_within_token_column():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 3 * 2)) * [1, 100, 5, 100, 10, 100]
+    pool = AttentionPooling(
+        token_dim=2, embedding="shared", max_iter=1, random_state=0
+    ).fit(X)
+    tokens = pool._standardise(X).reshape(-1, 2)
+    np.testing.assert_allclose(tokens.mean(axis=0), 0, atol=1e-10)
+    np.testing.assert_allclose(tokens.std(axis=0), 1, rtol=1e-10)
+    # Equal tokens standardise equally wherever they are (order-free).
+    row = np.tile([1.0, 2.0], 3)[None, :]
+    same_token = pool._standardise(row).reshape(3, 2)
+    np.testing.assert_array_equal(same_token, same_token[[0, 0, 0]])
+
+
+def test_output_width_and_layout_come_from_the_fitted_model():
+    X, y = _digits(100)
+    pool = AttentionPooling(
+        token_dim=8, embed_dim=8, n_seeds=2, max_iter=1, random_state=0
+    ).fit(X, y)
+    expected = pool.transform(X)
+    pool.set_params(n_seeds=1, embed_dim=4, token_dim=4)
+    assert expected.shape[1] == 16
+    assert len(pool.get_feature_names_out()) == 16
+    np.testing.assert_array_equal(pool.transform(X), expected)
+    assert pool.attention_weights(X).shape == (100, 4, 2, 8)
+    # A warm-started fit continues the fitted layout.
+    pool.set_params(warm_start=True).fit(X, y)
+    assert pool.transform(X).shape == (100, 16) and pool.n_iter_ == 2
+
+
+def test_continuing_a_self_supervised_fit_with_y_raises():
+    X, y = _digits(60)
+    pool = AttentionPooling(token_dim=8, embed_dim=8, max_iter=1, random_state=0)
+    pool.fit(X)
+    with pytest.raises(ValueError, match="fitted without y"):
+        pool.partial_fit(X, y)
+    with pytest.raises(ValueError, match="fitted without y"):
+        pool.set_params(warm_start=True).fit(X, y)
+    # A fresh fit may change the objective.
+    pool.set_params(warm_start=False).fit(X, y)
+    assert pool._task == "classification"
+
+
+@pytest.mark.parametrize(
+    "y, kind",
+    [
+        (
+            np.eye(3, dtype=int)[np.arange(60) % 3] | (np.arange(60) % 2)[:, None],
+            "multilabel-indicator",
+        ),
+        (
+            np.column_stack([np.arange(60) % 3, np.arange(60) % 4]),
+            "multiclass-multioutput",
+        ),
+    ],
+)
+def test_multilabel_and_multiclass_multioutput_targets_raise(y, kind):
+    X, _ = _digits(60)
+    with pytest.raises(ValueError, match=kind):
+        AttentionPooling(token_dim=8, max_iter=1).fit(X, y)
+
+
+def test_continuous_multioutput_target_is_regression():
+    X, _ = _digits(60)
+    y = np.random.RandomState(0).normal(size=(60, 2))
+    pool = AttentionPooling(token_dim=8, max_iter=1, random_state=0).fit(X, y)
+    assert pool._task == "regression"
+    assert pool._model.head.W.shape[1] == 2

@@ -17,6 +17,11 @@ Modules
     ``log_softmax``: mean over rows, gradient of that mean.
 ``_optim``
     :class:`~._optim.Adam`: scikit-learn MLP conventions and defaults, in-place.
+``_preprocessing``
+    :func:`~._preprocessing.fit_standardisation`: NaN-aware per-column mean
+    and scale (float64 accumulation, floor of constant columns at the
+    input's precision, ValueError on overflow), the one standardisation
+    used by the estimators.
 ``_training``
     ``TRAINING_PARAMETER_CONSTRAINTS`` and :class:`~._training.NeuralTrainingMixin`,
     which holds the one mini-batch training loop.

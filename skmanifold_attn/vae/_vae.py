@@ -561,15 +561,15 @@ class VAETransformer(
         The bound (IWAE, ``n_mc_samples`` draws) uses standard-normal draws
         fixed at fit time and shared by every row, so a row's score is
         deterministic and does not depend on the other rows. For the Gaussian
-        decoder it is a density in the original units of ``X``.
+        decoder it is a density in the original units of ``X``. A row so far
+        from the training data that its bound overflows gets ``-1e300``, below
+        any computable score (never NaN or ``-inf``, so that
+        :func:`~sklearn.metrics.roc_auc_score` and model selection accept it).
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
             Rows to score.
-
-        A row so far from the training data that its bound overflows gets
-        ``-1e300``, below any computable score, never NaN or ``-inf``.
 
         Returns
         -------

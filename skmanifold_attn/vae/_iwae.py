@@ -9,6 +9,10 @@ For a row ``x`` with posterior ``q(z|x) = N(mu, diag sigma^2)`` and ``K`` draws
 (Burda et al., 2016). The standard-normal draws ``eps`` are fixed once (at
 fit time) and shared by every row, so a row's score is deterministic and does
 not depend on which other rows are scored with it.
+
+A log weight that cannot be computed (a row so far from the training data
+that its likelihood overflows, giving inf - inf = NaN) counts as ``-inf``:
+the draw explains the row not at all, never NaN.
 """
 
 import numpy as np
@@ -42,6 +46,7 @@ def log_importance_weights(X, encode, decode_log_likelihood, noise, width=None):
     Returns
     -------
     log_weights : ndarray of shape (n_draws, n_samples), float64
+        ``-inf`` where overflow left no finite value.
     """
     n_draws = noise.shape[0]
     n_samples, n_features = X.shape
@@ -54,23 +59,30 @@ def log_importance_weights(X, encode, decode_log_likelihood, noise, width=None):
     eps_sq = (noise.astype(np.float64) ** 2).sum(axis=1)[:, None]
     for start in range(0, n_samples, chunk):
         rows = slice(start, min(start + chunk, n_samples))
-        mean, log_var = encode(X[rows])
-        std = np.exp(0.5 * log_var)
-        Z = mean[None, :, :] + std[None, :, :] * noise[:, None, :]
-        log_lik = decode_log_likelihood(X[rows], Z)
-        Z64 = Z.astype(np.float64)
-        log_prior = -0.5 * ((Z64 * Z64).sum(axis=2) + LOG_2PI * Z.shape[2])
-        log_post = (
-            -0.5 * (eps_sq + log_var.astype(np.float64).sum(axis=1)[None, :])
-            - 0.5 * LOG_2PI * Z.shape[2]
-        )
-        out[:, rows] = log_lik + log_prior - log_post
+        # Overflow on outlying rows is expected and handled below.
+        with np.errstate(over="ignore", invalid="ignore"):
+            mean, log_var = encode(X[rows])
+            std = np.exp(0.5 * log_var)
+            Z = mean[None, :, :] + std[None, :, :] * noise[:, None, :]
+            log_lik = decode_log_likelihood(X[rows], Z)
+            Z64 = Z.astype(np.float64)
+            log_prior = -0.5 * ((Z64 * Z64).sum(axis=2) + LOG_2PI * Z.shape[2])
+            log_post = (
+                -0.5 * (eps_sq + log_var.astype(np.float64).sum(axis=1)[None, :])
+                - 0.5 * LOG_2PI * Z.shape[2]
+            )
+            out[:, rows] = log_lik + log_prior - log_post
+    out[np.isnan(out)] = -np.inf
     return out
 
 
 def iwae_and_elbo(log_weights):
-    """IWAE bound and ELBO estimate per row from :func:`log_importance_weights`."""
+    """IWAE bound and ELBO estimate per row from :func:`log_importance_weights`.
+
+    A row whose every log weight is ``-inf`` gets ``-inf`` for both.
+    """
     n_draws = log_weights.shape[0]
-    iwae = logsumexp(log_weights, axis=0) - np.log(n_draws)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        iwae = logsumexp(log_weights, axis=0) - np.log(n_draws)
     elbo = log_weights.mean(axis=0)
     return iwae, elbo

@@ -1,7 +1,8 @@
 """The VAE network: encoder and decoder MLPs, reparameterisation, loss, backward.
 
 The encoder maps a row ``x`` to ``[mu, log_var]`` (one Dense output of width
-``2 * n_components``); ``z = mu + exp(log_var / 2) * eps`` with
+``2 * n_components``, ``log_var`` clipped to ``[-LOG_VAR_BOUND,
+LOG_VAR_BOUND]``); ``z = mu + exp(log_var / 2) * eps`` with
 ``eps ~ N(0, I)``; the decoder mirrors the encoder and outputs the mean of a
 Gaussian (per-feature variance learned above a floor, or fixed) or the logits
 of a Bernoulli. The training loss of a batch is
@@ -30,6 +31,13 @@ from ._losses import (
 # Lower bound of the learned decoder variance, in standardised units: keeps
 # the likelihood bounded on features the decoder reconstructs exactly.
 VARIANCE_FLOOR = 1e-3
+
+# Bound of the encoder's log-variance, in training and scoring alike: rows far
+# outside the training range otherwise drive it to thousands, exp overflows
+# and the decoder sees inf (then NaN). exp(+-15) standard deviations are far
+# beyond anything a fitted posterior uses, so the clip never binds in normal
+# training; where it binds, its gradient is zero.
+LOG_VAR_BOUND = 30.0
 
 
 class VAENetwork:
@@ -124,6 +132,14 @@ class VAENetwork:
         self.beta = 1.0
         self.kl_warmup = 0
         self.score_noise = score_noise
+        # Kept to tell whether a warm-started fit still matches the network.
+        self.architecture = {
+            "n_components": n_components,
+            "hidden_layer_sizes": tuple(int(size) for size in hidden),
+            "activation": activation,
+            "decoder": decoder,
+            "decoder_variance": (None if decoder == "bernoulli" else decoder_variance),
+        }
         self._max_width = max([n_features, *hidden])
 
     # -- pieces -----------------------------------------------------------
@@ -140,7 +156,9 @@ class VAENetwork:
         """Posterior mean and log-variance, without remembering anything."""
         out = self.encoder_net.predict(X)
         k = self.n_components
-        return out[..., :k], out[..., k:]
+        log_var = out[..., k:]
+        np.clip(log_var, -LOG_VAR_BOUND, LOG_VAR_BOUND, out=log_var)
+        return out[..., :k], log_var
 
     def decode(self, Z):
         """Decoder output: Gaussian mean or Bernoulli logits."""
@@ -174,7 +192,10 @@ class VAENetwork:
         n = X.shape[0]
         k = self.n_components
         enc = self.encoder_net.forward(X)
-        mean, log_var = enc[:, :k], enc[:, k:]
+        mean = enc[:, :k]
+        log_var = np.clip(enc[:, k:], -LOG_VAR_BOUND, LOG_VAR_BOUND)
+        # Where the clip binds, log_var no longer depends on the encoder.
+        unclipped = log_var == enc[:, k:]
         eps = rng.standard_normal((n, k)).astype(self.dtype, copy=False)
         std = np.exp(0.5 * log_var)
         Z = std * eps
@@ -208,6 +229,8 @@ class VAENetwork:
         d_Z *= std
         d_Z *= 0.5
         d_enc[:, k:] += d_Z
+        if not unclipped.all():
+            d_enc[:, k:] *= unclipped
         self.encoder_net.backward(d_enc, input_grad=False)
         return loss, self.grads
 

@@ -10,10 +10,15 @@ from sklearn.base import (
     _fit_context,
 )
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import (
+    Interval,
+    InvalidParameterError,
+    StrOptions,
+)
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from .._nn._layers import ACTIVATIONS
+from .._nn._preprocessing import fit_standardisation
 from .._nn._training import NeuralTrainingMixin
 from ._losses import kl_standard_normal
 from ._model import VAENetwork
@@ -21,6 +26,12 @@ from ._model import VAENetwork
 # Latent units whose posterior mean varies less than this across the data
 # are counted inactive (Burda et al., 2016, section 5.2).
 ACTIVE_UNIT_THRESHOLD = 1e-2
+
+# score_samples of a row whose bound overflows (a row so far from the
+# training data that its likelihood is not representable). Finite, so that
+# roc_auc_score and GridSearchCV accept it, and low enough to rank such rows
+# below any computable score; a mean of fewer than ~1e8 of them stays finite.
+SCORE_FLOOR = -1e300
 
 
 class VAETransformer(
@@ -114,7 +125,11 @@ class VAETransformer(
         Shuffle the rows at every epoch.
 
     warm_start : bool, default=False
-        Continue from the previous fit's weights.
+        Continue from the previous fit's weights (and standardisation). The
+        parameters that shape the network (``n_components``,
+        ``hidden_layer_sizes``, ``activation``, ``decoder``,
+        ``decoder_variance``) must not change in between: a continued fit (or
+        :meth:`partial_fit`) raises ValueError if they did.
 
     random_state : int, RandomState instance or None, default=None
         Seeds the initial weights, the shuffling, the reparameterisation noise
@@ -329,17 +344,7 @@ class VAETransformer(
             self.mean_ = np.zeros(n_features, dtype=X.dtype)
             self.scale_ = np.ones(n_features, dtype=X.dtype)
             return
-        mean = X.mean(axis=0, dtype=np.float64)
-        with np.errstate(over="ignore", invalid="ignore"):
-            scale = X.std(axis=0, dtype=np.float64)
-        if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(scale))):
-            raise ValueError(
-                "Input X has values too large in magnitude to standardise "
-                "(their squares overflow); rescale X first."
-            )
-        scale[scale < 10 * np.finfo(X.dtype).eps * np.maximum(np.abs(mean), 1)] = 1.0
-        self.mean_ = mean.astype(X.dtype)
-        self.scale_ = scale.astype(X.dtype)
+        self.mean_, self.scale_ = fit_standardisation(X)
 
     def _standardise(self, X, dtype):
         X = X.astype(dtype, copy=False)
@@ -355,12 +360,38 @@ class VAETransformer(
         model.free_bits = float(self.free_bits)
         return model
 
+    def _check_architecture(self):
+        # Like MLPRegressor with warm_start, a continued fit keeps the network:
+        # parameters that shape it must not have changed since it was built.
+        built = self._model.architecture
+        current = {
+            "n_components": self.n_components,
+            "hidden_layer_sizes": tuple(self._hidden_sizes()),
+            "activation": self.activation,
+            "decoder": self.decoder,
+            "decoder_variance": (
+                None if self.decoder == "bernoulli" else self.decoder_variance
+            ),
+        }
+        changed = [name for name in built if current[name] != built[name]]
+        if changed:
+            details = ", ".join(
+                f"{name}={built[name]!r} -> {current[name]!r}" for name in changed
+            )
+            raise ValueError(
+                "warm_start=True and partial_fit continue the fitted network, "
+                f"but parameters that define it changed since it was built "
+                f"({details}). Restore them, or set warm_start=False (or make a "
+                "new estimator) to train a new network."
+            )
+
     def _train_vae(self, X, incremental):
         self._check_bernoulli_range(X)
         if self._is_first_pass(incremental):
             self._set_standardisation(X)
             dtype = X.dtype
         else:
+            self._check_architecture()
             if X.shape[1] != self._model.n_features:
                 raise ValueError(
                     f"X has {X.shape[1]} features, but the model being continued "
@@ -469,10 +500,11 @@ class VAETransformer(
         """
         check_is_fitted(self)
         Z = check_array(X, dtype=[np.float64, np.float32])
-        if Z.shape[1] != self.n_components:
+        n_latent = self._model.n_components
+        if Z.shape[1] != n_latent:
             raise ValueError(
-                f"X has {Z.shape[1]} features, but {type(self).__name__} has "
-                f"n_components={self.n_components} latent dimensions."
+                f"X has {Z.shape[1]} features, but {type(self).__name__} was "
+                f"fitted with n_components={n_latent} latent dimensions."
             )
         return self._to_original(self._model.decode_mean(self._as_model_dtype(Z)))
 
@@ -503,13 +535,18 @@ class VAETransformer(
             Bernoulli decoder).
         """
         check_is_fitted(self)
-        if not isinstance(n_samples, Integral) or n_samples < 1:
-            raise ValueError(
-                f"n_samples must be a positive integer, got {n_samples!r}."
+        if (
+            isinstance(n_samples, (bool, np.bool_))
+            or not isinstance(n_samples, Integral)
+            or n_samples < 1
+        ):
+            raise InvalidParameterError(
+                f"The 'n_samples' parameter of {type(self).__name__}.sample must "
+                f"be an int in the range [1, inf). Got {n_samples!r} instead."
             )
         rng = check_random_state(random_state)
         model = self._model
-        Z = self._as_model_dtype(rng.standard_normal((n_samples, self.n_components)))
+        Z = self._as_model_dtype(rng.standard_normal((n_samples, model.n_components)))
         mean = model.decode_mean(Z)
         if self.decoder == "bernoulli":
             return (rng.uniform(size=mean.shape) < mean).astype(mean.dtype)
@@ -524,7 +561,10 @@ class VAETransformer(
         The bound (IWAE, ``n_mc_samples`` draws) uses standard-normal draws
         fixed at fit time and shared by every row, so a row's score is
         deterministic and does not depend on the other rows. For the Gaussian
-        decoder it is a density in the original units of ``X``.
+        decoder it is a density in the original units of ``X``. A row so far
+        from the training data that its bound overflows gets ``-1e300``, below
+        any computable score (never NaN or ``-inf``, so that
+        :func:`~sklearn.metrics.roc_auc_score` and model selection accept it).
 
         Parameters
         ----------
@@ -538,7 +578,7 @@ class VAETransformer(
         """
         Xs = self._validated(X)
         iwae, _ = self._model.bounds(Xs, self._model.score_noise)
-        return iwae - self._log_jacobian()
+        return np.fmax(iwae - self._log_jacobian(), SCORE_FLOOR)
 
     def _log_jacobian(self):
         # Densities of standardised rows become densities of raw rows by
@@ -573,7 +613,9 @@ class VAETransformer(
 
     @property
     def _n_features_out(self):
-        return self.n_components
+        # The fitted network's latent width: set_params(n_components=...)
+        # changes nothing until the next fit.
+        return self._model.n_components
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

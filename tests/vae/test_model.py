@@ -128,3 +128,71 @@ def test_iwae_chunks_do_not_change_the_result(monkeypatch):
     whole = net.log_weights(X, noise)
     monkeypatch.setattr(_iwae, "_CHUNK_ELEMENTS", 3 * 7 * 2)  # two rows a chunk
     np.testing.assert_allclose(net.log_weights(X, noise), whole, rtol=1e-12)
+
+
+def _push_log_variance(net, values):
+    # Bias of the encoder's log-variance outputs: drives them to ``values``.
+    last = net.encoder_net.params[-1]
+    last[net.n_components :] = values
+
+
+def test_encoder_log_variance_is_clipped_in_scoring_and_training():
+    from skmanifold_attn.vae._model import LOG_VAR_BOUND
+
+    net = _network("gaussian")
+    _push_log_variance(net, [5e3, -5e3, 0.0])
+    X = _data("gaussian")
+    _, log_var = net.encode(X * 1e4)
+    assert np.all(np.abs(log_var) <= LOG_VAR_BOUND)
+    assert np.all(np.isfinite(net.bounds(X * 1e4, np.ones((2, 3)))[0]))
+    loss, grads = net.loss_and_grads(X, None, np.random.RandomState(0))
+    assert np.isfinite(loss) and all(np.all(np.isfinite(g)) for g in grads)
+
+
+@pytest.mark.parametrize("decoder", ["gaussian", "bernoulli"])
+def test_gradients_match_finite_differences_where_the_clip_binds(decoder):
+    # Two log-variances held at the lower bound (zero gradient through the
+    # clip), one free: the analytic gradient is still the loss's. (At the
+    # upper bound the loss, ~exp(30), is too large for finite differences.)
+    net = _network(decoder)
+    _push_log_variance(net, [-45.0, -40.0, 0.1])
+    net.kl_weight = 0.7
+    X = _data(decoder)
+
+    def loss():
+        return net.loss_and_grads(X, None, np.random.RandomState(42))[0]
+
+    loss()
+    analytic = [g.copy() for g in net.grads]
+    for param, grad in zip(net.params, analytic, strict=True):
+        numeric = numeric_grad(loss, param)
+        np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=1e-7)
+    _push_log_variance(net, [45.0, -45.0, 0.1])
+    loss()
+    k = net.n_components
+    W_grad, b_grad = net.encoder_net.grads[-2:]
+    np.testing.assert_array_equal(W_grad[:, k : k + 2], 0.0)
+    np.testing.assert_array_equal(b_grad[k : k + 2], 0.0)
+    assert np.all(W_grad[:, k + 2] != 0.0)
+
+
+def test_non_finite_log_weights_count_as_minus_infinity():
+    from skmanifold_attn.vae._iwae import iwae_and_elbo, log_importance_weights
+
+    X = np.zeros((3, 2))
+
+    def encode(rows):
+        return np.zeros((len(rows), 1)), np.zeros((len(rows), 1))
+
+    def log_likelihood(rows, Z):
+        out = np.zeros(Z.shape[:2])
+        out[:, 1] = np.nan  # an overflowed row: inf - inf
+        out[0, 2] = np.nan  # one overflowed draw of a row
+        return out
+
+    log_w = log_importance_weights(X, encode, log_likelihood, np.ones((2, 1)))
+    assert not np.isnan(log_w).any()
+    iwae, elbo = iwae_and_elbo(log_w)
+    assert np.isfinite(iwae[[0, 2]]).all() and iwae[1] == -np.inf
+    assert iwae[2] == pytest.approx(iwae[0] - np.log(2))
+    assert elbo[1] == -np.inf

@@ -150,14 +150,135 @@ def test_grid_search_by_held_out_likelihood_prefers_sensible_settings():
     assert np.all(np.isfinite(scores))
 
 
-def test_score_is_free_of_beta(digits, digits_vae):
-    X_test = digits[1]
-    before = digits_vae.score(X_test)
-    digits_vae.set_params(beta=10.0)
-    try:
-        assert digits_vae.score(X_test) == before
-    finally:
-        digits_vae.set_params(beta=1.0)
+def _independent_iwae(vae, X):
+    # The IWAE bound recomputed from the fitted weights alone (scipy
+    # densities, no code of the package's losses or bounds): no beta, KL
+    # weight or free bits can enter it.
+    from scipy.special import logsumexp
+    from scipy.stats import norm
+
+    from skmanifold_attn.vae._model import VARIANCE_FLOOR
+
+    model = vae._model
+    k = model.n_components
+    Xs = (X - vae.mean_) / vae.scale_
+    encoded = model.encoder_net.predict(Xs)
+    mean, log_var = encoded[:, :k], encoded[:, k:]
+    assert np.all(np.abs(log_var) < 30)  # the bound's clip is inactive here
+    std = np.exp(0.5 * log_var)
+    decoder_std = np.sqrt(VARIANCE_FLOOR + np.exp(model.log_variance))
+    log_w = []
+    for eps in model.score_noise:
+        Z = mean + std * eps
+        decoded = model.decoder_net.predict(Z)
+        log_w.append(
+            norm.logpdf(Xs, decoded, decoder_std).sum(axis=1)
+            + norm.logpdf(Z).sum(axis=1)
+            - norm.logpdf(Z, mean, std).sum(axis=1)
+        )
+    iwae = logsumexp(np.array(log_w), axis=0) - np.log(len(model.score_noise))
+    return iwae - np.log(vae.scale_).sum()
+
+
+def test_score_is_free_of_beta():
+    X = _factor_data(300)
+    X_train, X_test = X[:200], X[200:]
+    vae = VAETransformer(beta=8.0, free_bits=0.5, kl_warmup=3, max_iter=10, **FAST)
+    vae.fit(X_train)
+    expected = _independent_iwae(vae, X_test)
+    np.testing.assert_allclose(vae.score_samples(X_test), expected, rtol=1e-10)
+    # Whatever the training weights of the KL term are set to, the score of
+    # the fitted model stays the plain (beta = 1) bound.
+    model = vae._model
+    model.beta, model.kl_weight, model.free_bits = 50.0, 50.0, 3.0
+    np.testing.assert_allclose(vae.score_samples(X_test), expected, rtol=1e-10)
+    assert vae.score(X_test) == pytest.approx(expected.mean(), rel=1e-10)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_outlying_rows_score_finite_and_below_inliers(dtype):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(200, 5)).astype(dtype)
+    vae = VAETransformer(max_iter=20, **FAST).fit(X)
+    inliers = vae.score_samples(X[:50])
+    outliers = np.vstack([X[:20] * factor for factor in (1e2, 1e4, 1e6)])
+    scores = vae.score_samples(outliers)
+    assert np.all(np.isfinite(scores))
+    assert scores.max() < inliers.min()
+    assert vae.score(outliers) < vae.score(X[:50]) and np.isfinite(vae.score(outliers))
+    is_inlier = np.r_[np.ones(len(inliers)), np.zeros(len(scores))]
+    assert roc_auc_score(is_inlier, np.r_[inliers, scores]) == 1.0
+    # Beyond what the likelihood can represent: the floor, not NaN or -inf.
+    huge = X[:3] / np.abs(X[:3]).max() * (np.finfo(dtype).max / 10)
+    far = vae.score_samples(huge)
+    np.testing.assert_array_equal(far, -1e300)
+
+
+def test_outlying_digits_score_finite_and_below_inliers(digits):
+    X_train, X_test = digits[0][:400] * 16, digits[1][:100] * 16
+    vae = VAETransformer(n_components=4, max_iter=5, **FAST).fit(X_train)
+    inliers = vae.score_samples(X_test)
+    outliers = vae.score_samples(X_test[:20] * 1e4)
+    assert np.all(np.isfinite(outliers)) and outliers.max() < inliers.min()
+
+
+def test_grid_search_scores_folds_with_outlying_rows():
+    X = _factor_data(90)
+    X[60:63] *= 1e4  # outlying rows in the held-out part only
+    search = GridSearchCV(
+        VAETransformer(max_iter=3, **FAST),
+        {"n_components": [1, 2]},
+        cv=[(np.arange(60), np.arange(60, 90))],
+    ).fit(X)
+    assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
+
+
+def test_output_width_follows_the_fitted_model_not_set_params():
+    X = _factor_data(60)
+    vae = VAETransformer(n_components=2, max_iter=2, **FAST).fit(X)
+    vae.set_params(n_components=5)
+    assert vae.transform(X).shape == (60, 2)
+    assert len(vae.get_feature_names_out()) == 2
+    assert vae.inverse_transform(np.zeros((3, 2))).shape == (3, 10)
+    with pytest.raises(ValueError, match="n_components=2"):
+        vae.inverse_transform(np.zeros((3, 5)))
+    assert vae.sample(4, random_state=0).shape == (4, 10)
+
+
+@pytest.mark.parametrize("n_samples", [True, np.True_, False, 2.0, 0, "3"])
+def test_sample_rejects_non_integer_counts(n_samples):
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    vae = VAETransformer(max_iter=1, **FAST).fit(_factor_data(40))
+    with pytest.raises(InvalidParameterError, match="'n_samples' parameter"):
+        vae.sample(n_samples)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"decoder": "bernoulli"},
+        {"n_components": 3},
+        {"hidden_layer_sizes": (8, 8)},
+        {"activation": "tanh"},
+        {"decoder_variance": 0.5},
+    ],
+)
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_continuing_with_a_changed_architecture_raises(change, method):
+    X = np.clip(_factor_data(60), 0, 1)
+    vae = VAETransformer(warm_start=True, max_iter=2, **FAST).fit(X)
+    weights = vae._model.params[0].copy()
+    vae.set_params(**change)
+    with pytest.raises(ValueError, match=f"warm_start.*{next(iter(change))}="):
+        getattr(vae, method)(X)
+    np.testing.assert_array_equal(vae._model.params[0], weights)
+    # The same hidden sizes spelled as a list still continue the network.
+    defaults = VAETransformer().get_params()
+    vae.set_params(**{name: defaults[name] for name in change})
+    vae.set_params(hidden_layer_sizes=[64], max_iter=1).fit(X)
+    assert vae.n_iter_ == 3
+    vae.set_params(warm_start=False, **change).fit(X)  # a new network is fine
 
 
 def test_gaussian_standardisation_makes_raw_scales_irrelevant():

@@ -37,7 +37,7 @@ from ._graph import (
     knn_affinity_to_training,
     symmetric_knn_affinity,
 )
-from ._locally_linear import _check_magnitude
+from ._validation import check_magnitude
 
 _PRECOMPUTED = ("precomputed", "precomputed_nearest_neighbors")
 # Candidate training neighbours per new row, in multiples of n_neighbors: the
@@ -192,7 +192,7 @@ class LaplacianEigenmaps(
             ensure_min_samples=2 if reset else 1,
         )
         if not precomputed and not callable(self.affinity):
-            _check_magnitude(X)
+            check_magnitude(X)
         return X
 
     def _knn_graph(self, X, n_samples):

@@ -181,6 +181,11 @@ class LaplacianEigenmaps(
         tags.transformer_tags.preserves_dtype = ["float64"]
         return tags
 
+    @property
+    def _n_features_out(self):
+        """Output columns of the fitted model (for get_feature_names_out)."""
+        return self.embedding_.shape[1]
+
     def _validate(self, X, reset):
         precomputed = self.affinity in _PRECOMPUTED
         X = validate_data(
@@ -302,7 +307,6 @@ class LaplacianEigenmaps(
         coordinates = fix_signs(vectors / sqrt_degree[:, None])
         self.embedding_ = coordinates[:, 1:]
         self.eigenvalues_ = values[1:]
-        self._n_features_out = self.n_components
         return self
 
     def fit_transform(self, X, y=None):
@@ -390,7 +394,8 @@ class LaplacianEigenmaps(
         # Eigenvalues of a normalised Laplacian near 1 would blow the
         # extension up; they never occur among the bottom ones of a sane graph.
         scale = np.where(np.abs(scale) < 1e-12, 1e-12, scale)
-        out = np.empty((X.shape[0], self.n_components))
+        # Fitted state only: n_components may have been changed since fit.
+        out = np.empty((X.shape[0], self.embedding_.shape[1]))
         for start in range(0, X.shape[0], _TRANSFORM_CHUNK):
             rows = slice(start, min(start + _TRANSFORM_CHUNK, X.shape[0]))
             weights = self._affinity_to_training(X[rows])

@@ -28,6 +28,11 @@ class _LinearGraphProjection(
         tags.transformer_tags.preserves_dtype = ["float64"]
         return tags
 
+    @property
+    def _n_features_out(self):
+        """Output columns of the fitted map (for get_feature_names_out)."""
+        return self.components_.shape[0]
+
     def _validated_training_data(self, X):
         X = validate_data(self, X, dtype=np.float64, ensure_min_samples=2)
         check_magnitude(X)
@@ -76,7 +81,6 @@ class _LinearGraphProjection(
         )
         self.components_ = vectors.T
         self.eigenvalues_ = values
-        self._n_features_out = self.n_components
         return self
 
     def transform(self, X):

@@ -106,6 +106,19 @@ def test_transform_reproduces_training_embedding(swiss_roll, digits, params):
         )
 
 
+@pytest.mark.parametrize(
+    "params", [{"n_neighbors": 10}, {"affinity": "rbf", "gamma": 0.05}]
+)
+def test_fitted_model_ignores_later_n_components(swiss_roll, params):
+    # After fit, output width is fitted state (embedding_), not the param.
+    model = LaplacianEigenmaps(n_components=2, random_state=0, **params)
+    model.fit(swiss_roll[:300]).set_params(n_components=3)
+    np.testing.assert_allclose(
+        model.transform(swiss_roll[:300]), model.embedding_, rtol=1e-8, atol=1e-12
+    )
+    assert len(model.get_feature_names_out()) == 2
+
+
 def test_held_out_rows_land_where_a_refit_puts_them():
     X, _ = make_swiss_roll(2000, noise=0.0, random_state=1)
     rng = np.random.RandomState(0)

@@ -51,3 +51,15 @@ def test_grid_search_over_components_and_neighbours(estimator):
     assert search.best_params_[f"{name}__n_components"] == 6
     assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
     assert search.best_score_ > 0.9
+
+
+@pytest.mark.parametrize(
+    "estimator", [LocalityPreservingProjections(), NeighborhoodPreservingEmbedding()]
+)
+def test_fitted_model_ignores_later_n_components(estimator):
+    # After fit, output width is fitted state (components_), not the param.
+    X = np.random.RandomState(0).normal(size=(60, 6))
+    fitted = estimator.set_params(n_components=2).fit(X)
+    fitted.set_params(n_components=4)
+    assert fitted.transform(X).shape == (60, 2)
+    assert len(fitted.get_feature_names_out()) == 2

@@ -3,8 +3,11 @@
 Fitting (or reusing) a :class:`~sklearn.neighbors.NearestNeighbors` index and
 querying it in bounded-memory chunks. The estimators build their local models
 (reconstruction weights, tangent spaces, affinities) on the index arrays
-returned here.
+returned here. Also: a content index of the rows of a precomputed affinity
+matrix, to recognise training rows passed back to ``transform``.
 """
+
+import hashlib
 
 import numpy as np
 import scipy.sparse as sp
@@ -274,3 +277,88 @@ def heat_kernel_graph(distances, indices, n_columns, *, kernel_width=None):
     W.setdiag(0)
     W.eliminate_zeros()
     return W, kernel_width
+
+
+def _canonical_rows(matrix):
+    """Each row's nonzero column indices (int64) and values, as array pairs."""
+    if sp.issparse(matrix):
+        matrix = sp.csr_matrix(matrix, dtype=np.float64, copy=True)
+        matrix.sum_duplicates()  # also sorts the indices
+        matrix.eliminate_zeros()
+        for start, end in zip(matrix.indptr[:-1], matrix.indptr[1:], strict=True):
+            yield (
+                matrix.indices[start:end].astype(np.int64),
+                matrix.data[start:end],
+            )
+    else:
+        for row in np.asarray(matrix, dtype=np.float64):
+            columns = np.flatnonzero(row)
+            yield columns.astype(np.int64), row[columns]
+
+
+def _row_key(columns, values):
+    # A stable digest (Python's hash of bytes changes between processes, and
+    # fitted models travel between processes).
+    digest = hashlib.blake2b(digest_size=8)
+    digest.update(columns.tobytes())
+    digest.update(np.ascontiguousarray(values).tobytes())
+    return digest.digest()
+
+
+def row_index(matrix):
+    """Index of the rows of a matrix by content, for :func:`match_rows`.
+
+    Parameters
+    ----------
+    matrix : ndarray or sparse matrix of shape (n_rows, n_columns)
+
+    Returns
+    -------
+    index : dict
+        Maps a digest of a row's nonzero entries to the rows having it.
+    """
+    index = {}
+    for row, (columns, values) in enumerate(_canonical_rows(matrix)):
+        index.setdefault(_row_key(columns, values), []).append(row)
+    return index
+
+
+def match_rows(queries, matrix, index):
+    """For each query row, a row of ``matrix`` equal to it, or -1.
+
+    Parameters
+    ----------
+    queries : ndarray or sparse matrix of shape (n_queries, n_columns)
+    matrix : ndarray or sparse matrix of shape (n_rows, n_columns)
+        The indexed matrix.
+    index : dict
+        ``row_index(matrix)``.
+
+    Returns
+    -------
+    matches : ndarray of shape (n_queries,)
+        Index of an exactly equal row of ``matrix`` (the first one when
+        several are equal), -1 where there is none.
+    """
+    matches = np.full(queries.shape[0], -1, dtype=np.intp)
+    if queries.shape[1] != matrix.shape[1]:
+        return matches
+    candidates = {}
+    for query, (columns, values) in enumerate(_canonical_rows(queries)):
+        rows = index.get(_row_key(columns, values))
+        if rows:
+            candidates[query] = (rows, columns, values)
+    # Digests can collide: confirm on the entries themselves.
+    for query, (rows, columns, values) in candidates.items():
+        for row in rows:
+            if sp.issparse(matrix):
+                stored = matrix.getrow(row)
+                stored_values = stored.toarray().ravel()[columns]
+                same = stored.count_nonzero() == columns.size
+            else:
+                stored_values = matrix[row, columns]
+                same = np.count_nonzero(matrix[row]) == columns.size
+            if same and np.array_equal(stored_values, values):
+                matches[query] = row
+                break
+    return matches

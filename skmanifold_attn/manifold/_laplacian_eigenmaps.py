@@ -35,6 +35,8 @@ from ._graph import (
     fit_neighbors,
     kneighbors_chunked,
     knn_affinity_to_training,
+    match_rows,
+    row_index,
     symmetric_knn_affinity,
 )
 from ._validation import check_magnitude
@@ -70,8 +72,10 @@ class LaplacianEigenmaps(
         matrix turned into a kNN connectivity, or ``affinity(X)``. With
         'precomputed', :meth:`transform` takes affinities of the new rows to
         the training rows, shape (n_new, n_train); with
-        'precomputed_nearest_neighbors' their distances. A callable affinity
-        has no :meth:`transform`.
+        'precomputed_nearest_neighbors' their distances. The diagonal of
+        the affinity matrix (self-affinities) is ignored, as in
+        scikit-learn; :meth:`transform` likewise ignores a training row's
+        affinity to itself. A callable affinity has no :meth:`transform`.
     gamma : float, default=None
         RBF kernel coefficient; None means ``1 / n_features``.
     random_state : int, RandomState instance or None, default=None
@@ -239,7 +243,10 @@ class LaplacianEigenmaps(
                     "With affinity='precomputed', X must be a square affinity "
                     f"matrix; got shape {X.shape}."
                 )
-            return check_symmetric(X, raise_warning=True)
+            affinity = check_symmetric(X, raise_warning=True)
+            # To recognise training rows passed back to transform.
+            self._training_rows = row_index(affinity)
+            return affinity
         return self.affinity(X)
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -364,7 +371,36 @@ class LaplacianEigenmaps(
             # The Laplacian ignores self-loops: so does the extension.
             weights[rows, indices[rows, 0]] = 0.0
             return weights
+        if self.affinity == "precomputed":
+            return self._precomputed_to_training(X)
         return X
+
+    def _precomputed_to_training(self, X):
+        """Given affinities, with a training row's own diagonal entry dropped.
+
+        fit ignores the diagonal of the affinity matrix (the normalised
+        Laplacian has no self-loops), so the Nystrom formula reproduces
+        ``embedding_`` only without them: a row equal to training row ``i``
+        of ``affinity_matrix_`` (its diagonal entry included) is that
+        training point, and its entry in column ``i`` is left out.
+        """
+        matches = match_rows(X, self.affinity_matrix_, self._training_rows)
+        rows = np.flatnonzero(matches >= 0)
+        if rows.size == 0:
+            return X
+        columns = matches[rows]
+        if sp.issparse(X):
+            X = sp.csr_matrix(X)
+            self_loops = sp.csr_matrix(
+                (np.asarray(X[rows, columns]).ravel(), (rows, columns)),
+                shape=X.shape,
+            )
+            weights = (X - self_loops).tocsr()
+            weights.eliminate_zeros()
+            return weights
+        weights = X.copy()  # never write into the caller's array
+        weights[rows, columns] = 0.0
+        return weights
 
     def transform(self, X):
         """Embed new rows by the Nystrom extension.
@@ -380,7 +416,10 @@ class LaplacianEigenmaps(
         -------
         X_new : ndarray of shape (n_queries, n_components)
             Embedding of the new rows. A training row gets back its row of
-            ``embedding_`` (to rounding, up to ties with 'precomputed').
+            ``embedding_`` to rounding: its affinity to itself is left out,
+            as fit leaves out the diagonal of the affinity matrix. With
+            'precomputed', a row equal to a row of ``affinity_matrix_`` (its
+            diagonal entry included) is taken to be that training point.
         """
         check_is_fitted(self)
         if callable(self.affinity):

@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from sklearn.datasets import load_digits, make_swiss_roll
 from sklearn.manifold import SpectralEmbedding
 from sklearn.metrics import pairwise_distances
@@ -79,6 +80,27 @@ def test_precomputed_affinities_match_feature_input(swiss_roll):
         direct.transform(new),
         atol=1e-8,
     )
+
+
+@pytest.mark.parametrize("sparse_fit", [False, True])
+@pytest.mark.parametrize("sparse_transform", [False, True])
+def test_precomputed_training_rows_get_their_embedding_back(
+    swiss_roll, sparse_fit, sparse_transform
+):
+    # fit ignores the diagonal of the affinity matrix; so must transform,
+    # or the training rows come back off by their self-affinity (~1%).
+    affinity = rbf_kernel(swiss_roll[:300], gamma=0.05)
+    fitted = affinity.copy()
+    model = LaplacianEigenmaps(affinity="precomputed", random_state=0)
+    model.fit(sp.csr_matrix(fitted) if sparse_fit else fitted)
+    order = np.random.RandomState(0).permutation(300)[:120]
+    passed = affinity[order]
+    queries = sp.csr_matrix(passed) if sparse_transform else passed
+    np.testing.assert_allclose(
+        model.transform(queries), model.embedding_[order], rtol=1e-10, atol=1e-13
+    )
+    np.testing.assert_array_equal(passed, affinity[order])  # input untouched
+    np.testing.assert_array_equal(fitted, affinity)
 
 
 def test_precomputed_nearest_neighbors_match_feature_input(swiss_roll):

@@ -59,6 +59,10 @@ class LaplacianEigenmaps(
     that can also embed new rows: :meth:`transform` applies the Nystrom
     extension of the eigenvectors of the normalised graph Laplacian.
 
+    Computes in float64: input of any numeric dtype (float32 included) is
+    converted, and :meth:`fit_transform` and :meth:`transform` return
+    float64.
+
     Parameters
     ----------
     n_components : int, default=2

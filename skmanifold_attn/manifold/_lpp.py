@@ -25,6 +25,9 @@ class LocalityPreservingProjections(_LinearGraphProjection):
     applies it to any row: as cheap and stable on new data as PCA, but
     aware of the data's local neighbourhoods.
 
+    Computes in float64: input of any numeric dtype (float32 included) is
+    converted, and :meth:`transform` returns float64.
+
     Parameters
     ----------
     n_neighbors : int, default=5

@@ -25,6 +25,9 @@ class NeighborhoodPreservingEmbedding(_LinearGraphProjection):
     linear map that best preserves those reconstructions, and applies it to
     any row: ``transform(X) = (X - mean_) @ components_.T``.
 
+    Computes in float64: input of any numeric dtype (float32 included) is
+    converted, and :meth:`transform` returns float64.
+
     Parameters
     ----------
     n_neighbors : int, default=5

@@ -25,10 +25,10 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, check_symmetric, validate_data
 
 from ._eigen import (
-    AUTO_DENSE_MAX_ROWS,
     check_pyamg,
     fix_signs,
     laplacian_bottom_eigenvectors,
+    laplacian_solver,
 )
 from ._graph import (
     check_connected,
@@ -85,12 +85,17 @@ class LaplacianEigenmaps(
     random_state : int, RandomState instance or None, default=None
         Seeds the eigen solver's start vectors.
     eigen_solver : {'arpack', 'lobpcg', 'amg'}, default=None
-        'arpack' (also None): ARPACK shift-invert as scikit-learn, through a
-        sparse LU with a symmetric minimum-degree ordering (less fill than
+        'arpack': ARPACK shift-invert as scikit-learn, through a sparse LU
+        with a symmetric minimum-degree ordering (less fill than
         scikit-learn's). 'lobpcg': LOBPCG.
         'amg': LOBPCG with an algebraic multigrid preconditioner; needs the
-        optional ``pyamg`` (``pip install skmanifold-attn[amg]``). Up to 200
-        training rows every solver is replaced by an exact dense solve.
+        optional ``pyamg`` (``pip install skmanifold-attn[amg]``).
+        None: an exact dense solve up to 200 training rows, else 'arpack'
+        (scikit-learn's None is always ARPACK). A named solver is used as
+        asked, except on graphs too small for it, which get the dense solve:
+        ARPACK with ``n_components + 1 >= n_samples``, LOBPCG and AMG with
+        fewer than ``5 * (n_components + 2)`` rows (scikit-learn, too,
+        solves those densely for LOBPCG).
     eigen_tol : float, default='auto'
         Eigen solver tolerance: 'auto' is 0 (machine precision) for ARPACK and
         LOBPCG's own default otherwise.
@@ -300,9 +305,7 @@ class LaplacianEigenmaps(
                 laplacian = (laplacian + sp.diags(missing)).tocsr()
         else:
             np.fill_diagonal(laplacian, 1.0)
-        solver = self.eigen_solver or "arpack"
-        if n_samples <= AUTO_DENSE_MAX_ROWS:
-            solver = "dense"
+        solver = laplacian_solver(self.eigen_solver, n_samples, self.n_components + 1)
         tol = self.eigen_tol
         if tol == "auto":
             tol = 0.0 if solver == "arpack" else None

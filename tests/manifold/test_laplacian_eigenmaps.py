@@ -161,6 +161,29 @@ def test_held_out_rows_land_where_a_refit_puts_them():
     assert error.max() < 0.1
 
 
+@pytest.mark.parametrize("solver", ["arpack", "lobpcg"])
+def test_explicit_solver_runs_on_small_graphs_as_sklearn(monkeypatch, solver):
+    # Not silently replaced by the dense solve (the small-n default's).
+    import skmanifold_attn.manifold._laplacian_eigenmaps as module
+
+    used = []
+    solve = module.laplacian_bottom_eigenvectors
+
+    def spy(laplacian, k, *, eigen_solver, **kwargs):
+        used.append(eigen_solver)
+        return solve(laplacian, k, eigen_solver=eigen_solver, **kwargs)
+
+    monkeypatch.setattr(module, "laplacian_bottom_eigenvectors", spy)
+    X, _ = make_swiss_roll(100, noise=0.05, random_state=0)
+    params = dict(n_neighbors=8, eigen_solver=solver, random_state=0)
+    ours = LaplacianEigenmaps(**params).fit(X)
+    assert used == [solver]
+    reference = SpectralEmbedding(**params).fit(X)
+    _assert_equal_up_to_sign_and_scale(ours.embedding_, reference.embedding_)
+    LaplacianEigenmaps(n_neighbors=8, random_state=0).fit(X)
+    assert used == [solver, "dense"]
+
+
 def test_disconnected_graph_warns_as_sklearn():
     rng = np.random.RandomState(0)
     X = np.vstack([rng.normal(size=(30, 2)), rng.normal(size=(30, 2)) + 100])

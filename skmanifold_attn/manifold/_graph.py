@@ -3,11 +3,9 @@
 Fitting (or reusing) a :class:`~sklearn.neighbors.NearestNeighbors` index and
 querying it in bounded-memory chunks. The estimators build their local models
 (reconstruction weights, tangent spaces, affinities) on the index arrays
-returned here. Also: a content index of the rows of a precomputed affinity
+returned here. Also: finding, by fingerprint, the rows of a precomputed affinity
 matrix, to recognise training rows passed back to ``transform``.
 """
-
-import hashlib
 
 import numpy as np
 import scipy.sparse as sp
@@ -279,34 +277,28 @@ def heat_kernel_graph(distances, indices, n_columns, *, kernel_width=None):
     return W, kernel_width
 
 
-def _canonical_rows(matrix):
-    """Each row's nonzero column indices (int64) and values, as array pairs."""
+def _csr_canonical(matrix):
+    """CSR with sorted, unique column indices (shared when already so)."""
+    matrix = sp.csr_matrix(matrix)
+    if not matrix.has_canonical_format:
+        matrix = matrix.copy()
+        matrix.sum_duplicates()
+    return matrix
+
+
+def _row_entries(matrix, row):
+    """Column indices and values of a row's nonzero entries, by column."""
     if sp.issparse(matrix):
-        matrix = sp.csr_matrix(matrix, dtype=np.float64, copy=True)
-        matrix.sum_duplicates()  # also sorts the indices
-        matrix.eliminate_zeros()
-        for start, end in zip(matrix.indptr[:-1], matrix.indptr[1:], strict=True):
-            yield (
-                matrix.indices[start:end].astype(np.int64),
-                matrix.data[start:end],
-            )
-    else:
-        for row in np.asarray(matrix, dtype=np.float64):
-            columns = np.flatnonzero(row)
-            yield columns.astype(np.int64), row[columns]
-
-
-def _row_key(columns, values):
-    # A stable digest (Python's hash of bytes changes between processes, and
-    # fitted models travel between processes).
-    digest = hashlib.blake2b(digest_size=8)
-    digest.update(columns.tobytes())
-    digest.update(np.ascontiguousarray(values).tobytes())
-    return digest.digest()
+        start, end = matrix.indptr[row], matrix.indptr[row + 1]
+        columns, values = matrix.indices[start:end], matrix.data[start:end]
+        nonzero = values != 0  # explicit zeros are no entries
+        return columns[nonzero], values[nonzero]
+    columns = np.flatnonzero(matrix[row])
+    return columns, matrix[row, columns]
 
 
 def row_index(matrix):
-    """Index of the rows of a matrix by content, for :func:`match_rows`.
+    """Fingerprints of the rows of a matrix, for :func:`match_rows`.
 
     Parameters
     ----------
@@ -314,51 +306,69 @@ def row_index(matrix):
 
     Returns
     -------
-    index : dict
-        Maps a digest of a row's nonzero entries to the rows having it.
+    index : tuple
+        The random probe vector ``g``, the sorted fingerprints ``matrix @ g``
+        and the rows in that order.
     """
-    index = {}
-    for row, (columns, values) in enumerate(_canonical_rows(matrix)):
-        index.setdefault(_row_key(columns, values), []).append(row)
-    return index
+    probe = np.random.RandomState(0).standard_normal(matrix.shape[1])
+    fingerprints = np.asarray(matrix @ probe, dtype=np.float64).ravel()
+    order = np.argsort(fingerprints, kind="stable")
+    return probe, fingerprints[order], order
 
 
 def match_rows(queries, matrix, index):
-    """For each query row, a row of ``matrix`` equal to it, or -1.
+    """For each query row, a row of ``matrix`` exactly equal to it, or -1.
+
+    Equal rows have equal fingerprints up to rounding; only rows whose
+    fingerprints are that close are compared entry by entry, so the cost is
+    one matrix-vector product plus one row comparison per match.
 
     Parameters
     ----------
     queries : ndarray or sparse matrix of shape (n_queries, n_columns)
     matrix : ndarray or sparse matrix of shape (n_rows, n_columns)
         The indexed matrix.
-    index : dict
+    index : tuple
         ``row_index(matrix)``.
 
     Returns
     -------
     matches : ndarray of shape (n_queries,)
-        Index of an exactly equal row of ``matrix`` (the first one when
-        several are equal), -1 where there is none.
+        Index of an equal row of ``matrix`` (the first one when several are
+        equal), -1 where there is none.
     """
+    probe, fingerprints, order = index
     matches = np.full(queries.shape[0], -1, dtype=np.intp)
-    if queries.shape[1] != matrix.shape[1]:
+    if queries.shape[1] != probe.size:
         return matches
-    candidates = {}
-    for query, (columns, values) in enumerate(_canonical_rows(queries)):
-        rows = index.get(_row_key(columns, values))
-        if rows:
-            candidates[query] = (rows, columns, values)
-    # Digests can collide: confirm on the entries themselves.
-    for query, (rows, columns, values) in candidates.items():
-        for row in rows:
-            if sp.issparse(matrix):
-                stored = matrix.getrow(row)
-                stored_values = stored.toarray().ravel()[columns]
-                same = stored.count_nonzero() == columns.size
+    found = np.asarray(queries @ probe, dtype=np.float64).ravel()
+    # Rounding differs between BLAS paths by at most about
+    # n * eps * sum_j |x_j g_j| <= n * eps * ||x|| ||g||: far below this slack.
+    if sp.issparse(queries):
+        squares = np.asarray(queries.multiply(queries).sum(axis=1)).ravel()
+    else:
+        squares = np.einsum("ij,ij->i", queries, queries)
+    slack = 1e-9 * np.sqrt(squares) * np.linalg.norm(probe)
+    low = np.searchsorted(fingerprints, found - slack, side="left")
+    high = np.searchsorted(fingerprints, found + slack, side="right")
+    candidates = np.flatnonzero(high > low)
+    if candidates.size and sp.issparse(queries):
+        queries = _csr_canonical(queries)
+    if candidates.size and sp.issparse(matrix):
+        matrix = _csr_canonical(matrix)
+    both_dense = not (sp.issparse(queries) or sp.issparse(matrix))
+    for query in candidates:
+        if not both_dense:
+            columns, values = _row_entries(queries, query)
+        for row in np.sort(order[low[query] : high[query]]):
+            if both_dense:
+                same = np.array_equal(matrix[row], queries[query])
             else:
-                stored_values = matrix[row, columns]
-                same = np.count_nonzero(matrix[row]) == columns.size
-            if same and np.array_equal(stored_values, values):
+                stored_columns, stored_values = _row_entries(matrix, row)
+                same = np.array_equal(stored_columns, columns) and np.array_equal(
+                    stored_values, values
+                )
+            if same:
                 matches[query] = row
                 break
     return matches

@@ -359,6 +359,36 @@ def _generalized_bottom_eigh(A, B, k):
     return fix_signs(whitening @ vectors), values, rank
 
 
+def laplacian_solver(eigen_solver, n, k):
+    """The solver a Laplacian eigenproblem of ``n`` rows, ``k`` pairs, gets.
+
+    ``None`` (the estimators' default) is the exact dense solve up to
+    ``AUTO_DENSE_MAX_ROWS`` rows and ARPACK above. An explicit solver is
+    used as asked, as scikit-learn does, except on graphs too small for it:
+    ARPACK needs ``k < n``, and LOBPCG (also under 'amg') at least 5 rows
+    per block vector (``k + 1`` of them here), below which SciPy's LOBPCG
+    itself switches to a dense solve with a warning (scikit-learn
+    short-circuits it the same way).
+
+    Parameters
+    ----------
+    eigen_solver : {'arpack', 'lobpcg', 'amg'} or None
+    n : int
+        Rows of the Laplacian.
+    k : int
+        Eigenpairs wanted, the trivial one included.
+
+    Returns
+    -------
+    solver : {'dense', 'arpack', 'lobpcg', 'amg'}
+    """
+    if eigen_solver is None:
+        return "dense" if n <= AUTO_DENSE_MAX_ROWS else "arpack"
+    if eigen_solver == "arpack":
+        return "dense" if k >= n else "arpack"
+    return "dense" if n < 5 * (k + 1) else eigen_solver
+
+
 def laplacian_bottom_eigenvectors(
     laplacian,
     k,

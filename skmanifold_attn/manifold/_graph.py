@@ -3,7 +3,8 @@
 Fitting (or reusing) a :class:`~sklearn.neighbors.NearestNeighbors` index and
 querying it in bounded-memory chunks. The estimators build their local models
 (reconstruction weights, tangent spaces, affinities) on the index arrays
-returned here.
+returned here. Also: finding, by fingerprint, the rows of a precomputed affinity
+matrix, to recognise training rows passed back to ``transform``.
 """
 
 import numpy as np
@@ -274,3 +275,100 @@ def heat_kernel_graph(distances, indices, n_columns, *, kernel_width=None):
     W.setdiag(0)
     W.eliminate_zeros()
     return W, kernel_width
+
+
+def _csr_canonical(matrix):
+    """CSR with sorted, unique column indices (shared when already so)."""
+    matrix = sp.csr_matrix(matrix)
+    if not matrix.has_canonical_format:
+        matrix = matrix.copy()
+        matrix.sum_duplicates()
+    return matrix
+
+
+def _row_entries(matrix, row):
+    """Column indices and values of a row's nonzero entries, by column."""
+    if sp.issparse(matrix):
+        start, end = matrix.indptr[row], matrix.indptr[row + 1]
+        columns, values = matrix.indices[start:end], matrix.data[start:end]
+        nonzero = values != 0  # explicit zeros are no entries
+        return columns[nonzero], values[nonzero]
+    columns = np.flatnonzero(matrix[row])
+    return columns, matrix[row, columns]
+
+
+def row_index(matrix):
+    """Fingerprints of the rows of a matrix, for :func:`match_rows`.
+
+    Parameters
+    ----------
+    matrix : ndarray or sparse matrix of shape (n_rows, n_columns)
+
+    Returns
+    -------
+    index : tuple
+        The random probe vector ``g``, the sorted fingerprints ``matrix @ g``
+        and the rows in that order.
+    """
+    probe = np.random.RandomState(0).standard_normal(matrix.shape[1])
+    fingerprints = np.asarray(matrix @ probe, dtype=np.float64).ravel()
+    order = np.argsort(fingerprints, kind="stable")
+    return probe, fingerprints[order], order
+
+
+def match_rows(queries, matrix, index):
+    """For each query row, a row of ``matrix`` exactly equal to it, or -1.
+
+    Equal rows have equal fingerprints up to rounding; only rows whose
+    fingerprints are that close are compared entry by entry, so the cost is
+    one matrix-vector product plus one row comparison per match.
+
+    Parameters
+    ----------
+    queries : ndarray or sparse matrix of shape (n_queries, n_columns)
+    matrix : ndarray or sparse matrix of shape (n_rows, n_columns)
+        The indexed matrix.
+    index : tuple
+        ``row_index(matrix)``.
+
+    Returns
+    -------
+    matches : ndarray of shape (n_queries,)
+        Index of an equal row of ``matrix`` (the first one when several are
+        equal), -1 where there is none.
+    """
+    probe, fingerprints, order = index
+    matches = np.full(queries.shape[0], -1, dtype=np.intp)
+    if queries.shape[1] != probe.size:
+        return matches
+    found = np.asarray(queries @ probe, dtype=np.float64).ravel()
+    # Rounding differs between BLAS paths by at most about
+    # n * eps * sum_j |x_j g_j| <= n * eps * ||x|| ||g||: far below this slack.
+    if sp.issparse(queries):
+        squares = np.asarray(queries.multiply(queries).sum(axis=1)).ravel()
+    else:
+        squares = np.einsum("ij,ij->i", queries, queries)
+    slack = 1e-9 * np.sqrt(squares) * np.linalg.norm(probe)
+    low = np.searchsorted(fingerprints, found - slack, side="left")
+    high = np.searchsorted(fingerprints, found + slack, side="right")
+    candidates = np.flatnonzero(high > low)
+    if candidates.size and sp.issparse(queries):
+        queries = _csr_canonical(queries)
+    if candidates.size and sp.issparse(matrix):
+        matrix = _csr_canonical(matrix)
+    both_dense = not (sp.issparse(queries) or sp.issparse(matrix))
+    for query in candidates:
+        if not both_dense:
+            columns, values = _row_entries(queries, query)
+        for row in np.sort(order[low[query] : high[query]]):
+            if both_dense:
+                same = np.array_equal(matrix[row], queries[query])
+            else:
+                stored_columns, stored_values = _row_entries(matrix, row)
+                same = np.array_equal(stored_columns, columns) and np.array_equal(
+                    stored_values, values
+                )
+            if same:
+                matches[query] = row
+                break
+    return matches

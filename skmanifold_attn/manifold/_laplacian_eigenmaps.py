@@ -25,19 +25,21 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, check_symmetric, validate_data
 
 from ._eigen import (
-    AUTO_DENSE_MAX_ROWS,
     check_pyamg,
     fix_signs,
     laplacian_bottom_eigenvectors,
+    laplacian_solver,
 )
 from ._graph import (
     check_connected,
     fit_neighbors,
     kneighbors_chunked,
     knn_affinity_to_training,
+    match_rows,
+    row_index,
     symmetric_knn_affinity,
 )
-from ._locally_linear import _check_magnitude
+from ._validation import check_magnitude
 
 _PRECOMPUTED = ("precomputed", "precomputed_nearest_neighbors")
 # Candidate training neighbours per new row, in multiples of n_neighbors: the
@@ -57,6 +59,10 @@ class LaplacianEigenmaps(
     that can also embed new rows: :meth:`transform` applies the Nystrom
     extension of the eigenvectors of the normalised graph Laplacian.
 
+    Computes in float64: input of any numeric dtype (float32 included) is
+    converted, and :meth:`fit_transform` and :meth:`transform` return
+    float64.
+
     Parameters
     ----------
     n_components : int, default=2
@@ -70,19 +76,26 @@ class LaplacianEigenmaps(
         matrix turned into a kNN connectivity, or ``affinity(X)``. With
         'precomputed', :meth:`transform` takes affinities of the new rows to
         the training rows, shape (n_new, n_train); with
-        'precomputed_nearest_neighbors' their distances. A callable affinity
-        has no :meth:`transform`.
+        'precomputed_nearest_neighbors' their distances. The diagonal of
+        the affinity matrix (self-affinities) is ignored, as in
+        scikit-learn; :meth:`transform` likewise ignores a training row's
+        affinity to itself. A callable affinity has no :meth:`transform`.
     gamma : float, default=None
         RBF kernel coefficient; None means ``1 / n_features``.
     random_state : int, RandomState instance or None, default=None
         Seeds the eigen solver's start vectors.
     eigen_solver : {'arpack', 'lobpcg', 'amg'}, default=None
-        'arpack' (also None): ARPACK shift-invert as scikit-learn, through a
-        sparse LU with a symmetric minimum-degree ordering (less fill than
+        'arpack': ARPACK shift-invert as scikit-learn, through a sparse LU
+        with a symmetric minimum-degree ordering (less fill than
         scikit-learn's). 'lobpcg': LOBPCG.
         'amg': LOBPCG with an algebraic multigrid preconditioner; needs the
-        optional ``pyamg`` (``pip install skmanifold-attn[amg]``). Up to 200
-        training rows every solver is replaced by an exact dense solve.
+        optional ``pyamg`` (``pip install skmanifold-attn[amg]``).
+        None: an exact dense solve up to 200 training rows, else 'arpack'
+        (scikit-learn's None is always ARPACK). A named solver is used as
+        asked, except on graphs too small for it, which get the dense solve:
+        ARPACK with ``n_components + 1 >= n_samples``, LOBPCG and AMG with
+        fewer than ``5 * (n_components + 2)`` rows (scikit-learn, too,
+        solves those densely for LOBPCG).
     eigen_tol : float, default='auto'
         Eigen solver tolerance: 'auto' is 0 (machine precision) for ARPACK and
         LOBPCG's own default otherwise.
@@ -181,6 +194,11 @@ class LaplacianEigenmaps(
         tags.transformer_tags.preserves_dtype = ["float64"]
         return tags
 
+    @property
+    def _n_features_out(self):
+        """Output columns of the fitted model (for get_feature_names_out)."""
+        return self.embedding_.shape[1]
+
     def _validate(self, X, reset):
         precomputed = self.affinity in _PRECOMPUTED
         X = validate_data(
@@ -192,7 +210,7 @@ class LaplacianEigenmaps(
             ensure_min_samples=2 if reset else 1,
         )
         if not precomputed and not callable(self.affinity):
-            _check_magnitude(X)
+            check_magnitude(X)
         return X
 
     def _knn_graph(self, X, n_samples):
@@ -234,7 +252,10 @@ class LaplacianEigenmaps(
                     "With affinity='precomputed', X must be a square affinity "
                     f"matrix; got shape {X.shape}."
                 )
-            return check_symmetric(X, raise_warning=True)
+            affinity = check_symmetric(X, raise_warning=True)
+            # To recognise training rows passed back to transform.
+            self._training_rows = row_index(affinity)
+            return affinity
         return self.affinity(X)
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -284,9 +305,7 @@ class LaplacianEigenmaps(
                 laplacian = (laplacian + sp.diags(missing)).tocsr()
         else:
             np.fill_diagonal(laplacian, 1.0)
-        solver = self.eigen_solver or "arpack"
-        if n_samples <= AUTO_DENSE_MAX_ROWS:
-            solver = "dense"
+        solver = laplacian_solver(self.eigen_solver, n_samples, self.n_components + 1)
         tol = self.eigen_tol
         if tol == "auto":
             tol = 0.0 if solver == "arpack" else None
@@ -302,7 +321,6 @@ class LaplacianEigenmaps(
         coordinates = fix_signs(vectors / sqrt_degree[:, None])
         self.embedding_ = coordinates[:, 1:]
         self.eigenvalues_ = values[1:]
-        self._n_features_out = self.n_components
         return self
 
     def fit_transform(self, X, y=None):
@@ -360,7 +378,36 @@ class LaplacianEigenmaps(
             # The Laplacian ignores self-loops: so does the extension.
             weights[rows, indices[rows, 0]] = 0.0
             return weights
+        if self.affinity == "precomputed":
+            return self._precomputed_to_training(X)
         return X
+
+    def _precomputed_to_training(self, X):
+        """Given affinities, with a training row's own diagonal entry dropped.
+
+        fit ignores the diagonal of the affinity matrix (the normalised
+        Laplacian has no self-loops), so the Nystrom formula reproduces
+        ``embedding_`` only without them: a row equal to training row ``i``
+        of ``affinity_matrix_`` (its diagonal entry included) is that
+        training point, and its entry in column ``i`` is left out.
+        """
+        matches = match_rows(X, self.affinity_matrix_, self._training_rows)
+        rows = np.flatnonzero(matches >= 0)
+        if rows.size == 0:
+            return X
+        columns = matches[rows]
+        if sp.issparse(X):
+            X = sp.csr_matrix(X)
+            self_loops = sp.csr_matrix(
+                (np.asarray(X[rows, columns]).ravel(), (rows, columns)),
+                shape=X.shape,
+            )
+            weights = (X - self_loops).tocsr()
+            weights.eliminate_zeros()
+            return weights
+        weights = X.copy()  # never write into the caller's array
+        weights[rows, columns] = 0.0
+        return weights
 
     def transform(self, X):
         """Embed new rows by the Nystrom extension.
@@ -376,7 +423,10 @@ class LaplacianEigenmaps(
         -------
         X_new : ndarray of shape (n_queries, n_components)
             Embedding of the new rows. A training row gets back its row of
-            ``embedding_`` (to rounding, up to ties with 'precomputed').
+            ``embedding_`` to rounding: its affinity to itself is left out,
+            as fit leaves out the diagonal of the affinity matrix. With
+            'precomputed', a row equal to a row of ``affinity_matrix_`` (its
+            diagonal entry included) is taken to be that training point.
         """
         check_is_fitted(self)
         if callable(self.affinity):
@@ -390,7 +440,8 @@ class LaplacianEigenmaps(
         # Eigenvalues of a normalised Laplacian near 1 would blow the
         # extension up; they never occur among the bottom ones of a sane graph.
         scale = np.where(np.abs(scale) < 1e-12, 1e-12, scale)
-        out = np.empty((X.shape[0], self.n_components))
+        # Fitted state only: n_components may have been changed since fit.
+        out = np.empty((X.shape[0], self.embedding_.shape[1]))
         for start in range(0, X.shape[0], _TRANSFORM_CHUNK):
             rows = slice(start, min(start + _TRANSFORM_CHUNK, X.shape[0]))
             weights = self._affinity_to_training(X[rows])

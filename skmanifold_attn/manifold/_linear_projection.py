@@ -15,7 +15,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._eigen import generalized_bottom_eigh
 from ._graph import check_connected, fit_neighbors, kneighbors_chunked
-from ._locally_linear import _check_magnitude
+from ._validation import check_magnitude
 
 
 class _LinearGraphProjection(
@@ -28,9 +28,14 @@ class _LinearGraphProjection(
         tags.transformer_tags.preserves_dtype = ["float64"]
         return tags
 
+    @property
+    def _n_features_out(self):
+        """Output columns of the fitted map (for get_feature_names_out)."""
+        return self.components_.shape[0]
+
     def _validated_training_data(self, X):
         X = validate_data(self, X, dtype=np.float64, ensure_min_samples=2)
-        _check_magnitude(X)
+        check_magnitude(X)
         n_samples, n_features = X.shape
         if self.n_components > n_features:
             raise ValueError(
@@ -76,7 +81,6 @@ class _LinearGraphProjection(
         )
         self.components_ = vectors.T
         self.eigenvalues_ = values
-        self._n_features_out = self.n_components
         return self
 
     def transform(self, X):

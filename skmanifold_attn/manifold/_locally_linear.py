@@ -25,23 +25,9 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._eigen import EIGEN_SOLVERS, null_space
 from ._graph import fit_neighbors, training_neighbors
 from ._local_weights import barycenter_weights, locally_linear_map, weight_matrix
+from ._validation import check_magnitude
 
 METHODS = ("standard", "hessian", "modified", "ltsa")
-
-# Above this magnitude, squared distances and local Gram matrices overflow
-# float64 (about 1.8e308); the bound leaves room for sums over features.
-_MAX_MAGNITUDE = 1e150
-
-
-def _check_magnitude(X):
-    largest = float(np.max(np.abs(X))) if X.size else 0.0
-    if largest * np.sqrt(max(X.shape[1], 1)) > _MAX_MAGNITUDE:
-        raise ValueError(
-            f"X contains values too large for the neighbour computations "
-            f"(magnitude up to {largest:.3g}): squared distances would overflow "
-            "float64. Scale the data first, e.g. with "
-            "sklearn.preprocessing.StandardScaler."
-        )
 
 
 def _alignment_matrix(
@@ -112,7 +98,7 @@ def _locally_linear_embedding(
         )
     if method == "modified" and n_neighbors < n_components:
         raise ValueError("modified LLE requires n_neighbors >= n_components")
-    _check_magnitude(X)
+    check_magnitude(X)
 
     neighbors = training_neighbors(nbrs, n_neighbors)
     factor = M = None
@@ -436,7 +422,7 @@ default='auto'
         )
         random_state = check_random_state(self.random_state)
         X = validate_data(self, X, dtype=float)
-        _check_magnitude(X)
+        check_magnitude(X)
         self.nbrs_.fit(X)
         self.embedding_, self.reconstruction_error_ = _locally_linear_embedding(
             self.nbrs_,
@@ -513,7 +499,7 @@ default='auto'
         """
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=float)
-        _check_magnitude(X)
+        check_magnitude(X)
         return locally_linear_map(
             X,
             self.nbrs_,

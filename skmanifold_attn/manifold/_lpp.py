@@ -8,35 +8,13 @@ heat-kernel or binary kNN graph (from ``_graph``), solved by ``_eigen``.
 
 from numbers import Integral, Real
 
-import numpy as np
 import scipy.sparse as sp
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._graph import heat_kernel_graph
 from ._linear_projection import _LinearGraphProjection
-
-
-def lpp_matrices(centred, graph):
-    """``X^T L X`` and ``X^T D X`` of centred data and a symmetric graph.
-
-    Parameters
-    ----------
-    centred : ndarray of shape (n_samples, n_features)
-    graph : sparse matrix of shape (n_samples, n_samples)
-        Symmetric weights ``W`` with a zero diagonal.
-
-    Returns
-    -------
-    laplacian_form : ndarray of shape (n_features, n_features)
-    degree_form : ndarray of shape (n_features, n_features)
-    """
-    degree = np.asarray(graph.sum(axis=1)).ravel()
-    weighted = centred * degree[:, None]
-    degree_form = centred.T @ weighted
-    # X^T L X = X^T D X - X^T W X without forming L.
-    laplacian_form = degree_form - centred.T @ np.asarray(graph @ centred)
-    return laplacian_form, degree_form
+from ._projection_forms import lpp_matrices
 
 
 class LocalityPreservingProjections(_LinearGraphProjection):
@@ -46,6 +24,9 @@ class LocalityPreservingProjections(_LinearGraphProjection):
     the sense of Laplacian Eigenmaps on a k-nearest-neighbour graph, and
     applies it to any row: as cheap and stable on new data as PCA, but
     aware of the data's local neighbourhoods.
+
+    Computes in float64: input of any numeric dtype (float32 included) is
+    converted, and :meth:`transform` returns float64.
 
     Parameters
     ----------

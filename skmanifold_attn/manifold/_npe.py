@@ -9,33 +9,12 @@ solved by ``_eigen``.
 
 from numbers import Integral, Real
 
-import numpy as np
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._linear_projection import _LinearGraphProjection
 from ._local_weights import barycenter_weights, weight_matrix
-
-
-def npe_matrices(centred, weights):
-    """``X^T M X`` and ``X^T X`` of NPE for a sparse weight matrix ``W``.
-
-    Parameters
-    ----------
-    centred : ndarray of shape (n_samples, n_features)
-        Training data minus its mean.
-    weights : sparse matrix of shape (n_samples, n_samples)
-        Reconstruction weights, rows summing to one.
-
-    Returns
-    -------
-    alignment_form : ndarray of shape (n_features, n_features)
-    covariance_form : ndarray of shape (n_features, n_features)
-    """
-    # Rows of W sum to one, so (I - W) X is the same for X centred or not;
-    # X^T M X = R^T R with the residuals R = (I - W) X, never forming M.
-    residuals = centred - np.asarray(weights @ centred)
-    return residuals.T @ residuals, centred.T @ centred
+from ._projection_forms import npe_matrices
 
 
 class NeighborhoodPreservingEmbedding(_LinearGraphProjection):
@@ -45,6 +24,9 @@ class NeighborhoodPreservingEmbedding(_LinearGraphProjection):
     neighbours exactly as standard :class:`LocallyLinearEmbedding`, then the
     linear map that best preserves those reconstructions, and applies it to
     any row: ``transform(X) = (X - mean_) @ components_.T``.
+
+    Computes in float64: input of any numeric dtype (float32 included) is
+    converted, and :meth:`transform` returns float64.
 
     Parameters
     ----------

@@ -23,6 +23,8 @@ INSTANCE_PARAMS = {
     "LaplacianEigenmaps": [
         {"n_neighbors": 6, "random_state": 0},
         {"affinity": "rbf", "random_state": 0},
+        # A named solver runs as asked down to 5 rows per LOBPCG block vector
+        # (20 here), so the checks' 20-150-row fits really run LOBPCG.
         {"n_neighbors": 6, "eigen_solver": "lobpcg", "random_state": 0},
     ],
     "LocalityPreservingProjections": [

@@ -1,10 +1,13 @@
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from sklearn.neighbors import NearestNeighbors
 
 from skmanifold_attn.manifold._graph import (
     fit_neighbors,
     kneighbors_chunked,
+    match_rows,
+    row_index,
     training_neighbors,
 )
 
@@ -45,3 +48,24 @@ def test_training_neighbors_exclude_self_as_sklearn():
     assert not np.any(ind == np.arange(300)[:, None])
     expected = nbrs.kneighbors(X, n_neighbors=5, return_distance=False)[:, 1:]
     np.testing.assert_array_equal(ind, expected)
+
+
+@pytest.mark.parametrize("sparse_matrix", [False, True])
+@pytest.mark.parametrize("sparse_queries", [False, True])
+def test_match_rows_finds_exactly_equal_rows(sparse_matrix, sparse_queries):
+    rng = np.random.RandomState(0)
+    matrix = rng.uniform(size=(40, 40)) * (rng.uniform(size=(40, 40)) < 0.3)
+    matrix[7] = matrix[3]  # duplicated rows: the first is returned
+    moved = matrix[5].copy()
+    moved[np.flatnonzero(moved)[0]] += 1e-12
+    extra = matrix[5].copy()
+    extra[np.flatnonzero(extra == 0)[0]] = 1e-300
+    queries = np.vstack([matrix[[5, 3, 7]], moved, extra])
+    indexed = sp.csr_matrix(matrix) if sparse_matrix else matrix
+    index = row_index(indexed)
+    found = match_rows(
+        sp.csr_matrix(queries) if sparse_queries else queries, indexed, index
+    )
+    np.testing.assert_array_equal(found, [5, 3, 3, -1, -1])
+    # Other widths never match.
+    assert np.all(match_rows(queries[:, :30], indexed, index) == -1)

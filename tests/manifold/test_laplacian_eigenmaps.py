@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from sklearn.datasets import load_digits, make_swiss_roll
 from sklearn.manifold import SpectralEmbedding
 from sklearn.metrics import pairwise_distances
@@ -81,6 +82,27 @@ def test_precomputed_affinities_match_feature_input(swiss_roll):
     )
 
 
+@pytest.mark.parametrize("sparse_fit", [False, True])
+@pytest.mark.parametrize("sparse_transform", [False, True])
+def test_precomputed_training_rows_get_their_embedding_back(
+    swiss_roll, sparse_fit, sparse_transform
+):
+    # fit ignores the diagonal of the affinity matrix; so must transform,
+    # or the training rows come back off by their self-affinity (~1%).
+    affinity = rbf_kernel(swiss_roll[:300], gamma=0.05)
+    fitted = affinity.copy()
+    model = LaplacianEigenmaps(affinity="precomputed", random_state=0)
+    model.fit(sp.csr_matrix(fitted) if sparse_fit else fitted)
+    order = np.random.RandomState(0).permutation(300)[:120]
+    passed = affinity[order]
+    queries = sp.csr_matrix(passed) if sparse_transform else passed
+    np.testing.assert_allclose(
+        model.transform(queries), model.embedding_[order], rtol=1e-10, atol=1e-13
+    )
+    np.testing.assert_array_equal(passed, affinity[order])  # input untouched
+    np.testing.assert_array_equal(fitted, affinity)
+
+
 def test_precomputed_nearest_neighbors_match_feature_input(swiss_roll):
     direct = LaplacianEigenmaps(n_neighbors=10, random_state=0).fit(swiss_roll)
     distances = pairwise_distances(swiss_roll)
@@ -106,6 +128,19 @@ def test_transform_reproduces_training_embedding(swiss_roll, digits, params):
         )
 
 
+@pytest.mark.parametrize(
+    "params", [{"n_neighbors": 10}, {"affinity": "rbf", "gamma": 0.05}]
+)
+def test_fitted_model_ignores_later_n_components(swiss_roll, params):
+    # After fit, output width is fitted state (embedding_), not the param.
+    model = LaplacianEigenmaps(n_components=2, random_state=0, **params)
+    model.fit(swiss_roll[:300]).set_params(n_components=3)
+    np.testing.assert_allclose(
+        model.transform(swiss_roll[:300]), model.embedding_, rtol=1e-8, atol=1e-12
+    )
+    assert len(model.get_feature_names_out()) == 2
+
+
 def test_held_out_rows_land_where_a_refit_puts_them():
     X, _ = make_swiss_roll(2000, noise=0.0, random_state=1)
     rng = np.random.RandomState(0)
@@ -124,6 +159,29 @@ def test_held_out_rows_land_where_a_refit_puts_them():
     error = np.abs(predicted - full[held_out]) / spread
     assert np.median(error) < 0.02
     assert error.max() < 0.1
+
+
+@pytest.mark.parametrize("solver", ["arpack", "lobpcg"])
+def test_explicit_solver_runs_on_small_graphs_as_sklearn(monkeypatch, solver):
+    # Not silently replaced by the dense solve (the small-n default's).
+    import skmanifold_attn.manifold._laplacian_eigenmaps as module
+
+    used = []
+    solve = module.laplacian_bottom_eigenvectors
+
+    def spy(laplacian, k, *, eigen_solver, **kwargs):
+        used.append(eigen_solver)
+        return solve(laplacian, k, eigen_solver=eigen_solver, **kwargs)
+
+    monkeypatch.setattr(module, "laplacian_bottom_eigenvectors", spy)
+    X, _ = make_swiss_roll(100, noise=0.05, random_state=0)
+    params = dict(n_neighbors=8, eigen_solver=solver, random_state=0)
+    ours = LaplacianEigenmaps(**params).fit(X)
+    assert used == [solver]
+    reference = SpectralEmbedding(**params).fit(X)
+    _assert_equal_up_to_sign_and_scale(ours.embedding_, reference.embedding_)
+    LaplacianEigenmaps(n_neighbors=8, random_state=0).fit(X)
+    assert used == [solver, "dense"]
 
 
 def test_disconnected_graph_warns_as_sklearn():

@@ -1,5 +1,7 @@
 """NPE and LPP in pipelines: the digits evidence and model selection."""
 
+import warnings
+
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits
@@ -51,3 +53,31 @@ def test_grid_search_over_components_and_neighbours(estimator):
     assert search.best_params_[f"{name}__n_components"] == 6
     assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
     assert search.best_score_ > 0.9
+
+
+@pytest.mark.parametrize(
+    "estimator", [LocalityPreservingProjections(), NeighborhoodPreservingEmbedding()]
+)
+def test_fitted_model_ignores_later_n_components(estimator):
+    # After fit, output width is fitted state (components_), not the param.
+    X = np.random.RandomState(0).normal(size=(60, 6))
+    fitted = estimator.set_params(n_components=2).fit(X)
+    fitted.set_params(n_components=4)
+    assert fitted.transform(X).shape == (60, 2)
+    assert len(fitted.get_feature_names_out()) == 2
+
+
+@pytest.mark.parametrize(
+    "estimator_class",
+    [LocalityPreservingProjections, NeighborhoodPreservingEmbedding],
+)
+def test_demo_grid_connects_every_digits_fold(estimator_class):
+    # The demo prints its table: no "Graph is not fully connected" in it.
+    from skmanifold_attn._demo import DEMO_CASES, _load_data
+
+    (case,) = [c for c in DEMO_CASES if c.estimator_class is estimator_class]
+    X_train, _, y_train, _ = _load_data(0)
+    search = GridSearchCV(case.make_pipeline(0), case.param_grid, cv=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        search.fit(X_train, y_train)

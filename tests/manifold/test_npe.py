@@ -7,7 +7,6 @@ from sklearn.datasets import make_swiss_roll
 from sklearn.manifold._locally_linear import barycenter_kneighbors_graph
 
 from skmanifold_attn import NeighborhoodPreservingEmbedding
-from skmanifold_attn.manifold._npe import npe_matrices
 
 
 def _data(n=300):
@@ -28,14 +27,6 @@ def test_matches_dense_reference_with_sklearn_weights():
     np.testing.assert_allclose(model.eigenvalues_, values, rtol=1e-6)
     for a, b in zip(model.components_, vectors.T, strict=True):
         np.testing.assert_allclose(a, np.sign(a @ b) * b, rtol=1e-5, atol=1e-8)
-
-
-def test_matrices_do_not_depend_on_centring():
-    X = _data(100)
-    W = barycenter_kneighbors_graph(X, 6, reg=1e-3)
-    plain, _ = npe_matrices(X, W)
-    centred, _ = npe_matrices(X - X.mean(axis=0), W)
-    np.testing.assert_allclose(plain, centred, atol=1e-9)
 
 
 def test_transform_is_the_linear_map_and_covariance_orthonormal():

@@ -10,6 +10,7 @@ from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
+    _fit_context,
 )
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -71,7 +72,22 @@ class _LinearGraphProjection(
             "the projection only sees the structure within each component.",
         )
 
-    def _fit_projection(self, X):
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Learn the projection from the training rows.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
         X = self._validated_training_data(X)
         self.mean_ = X.mean(axis=0)
         centred = X - self.mean_

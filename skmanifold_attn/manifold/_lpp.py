@@ -9,7 +9,6 @@ heat-kernel or binary kNN graph (from ``_graph``), solved by ``_eigen``.
 from numbers import Integral, Real
 
 import scipy.sparse as sp
-from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._graph import heat_kernel_graph
@@ -127,21 +126,3 @@ class LocalityPreservingProjections(_LinearGraphProjection):
         self._warn_if_disconnected(graph)
         self.affinity_matrix_ = sp.csr_matrix(graph)
         return lpp_matrices(centred, graph)
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
-        """Learn the projection from the training rows.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data.
-        y : Ignored
-            Not used, present for API consistency by convention.
-
-        Returns
-        -------
-        self : object
-            Fitted estimator.
-        """
-        return self._fit_projection(X)

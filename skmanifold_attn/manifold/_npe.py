@@ -9,7 +9,6 @@ solved by ``_eigen``.
 
 from numbers import Integral, Real
 
-from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._linear_projection import _LinearGraphProjection
@@ -113,21 +112,3 @@ class NeighborhoodPreservingEmbedding(_LinearGraphProjection):
         weights = weight_matrix(local, indices, X.shape[0])
         self._warn_if_disconnected(weights + weights.T)
         return npe_matrices(centred, weights)
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
-        """Learn the projection from the training rows.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data.
-        y : Ignored
-            Not used, present for API consistency by convention.
-
-        Returns
-        -------
-        self : object
-            Fitted estimator.
-        """
-        return self._fit_projection(X)

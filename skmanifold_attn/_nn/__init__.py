@@ -80,6 +80,8 @@ The mixin sets ``self._model``, ``self._optimizer``, ``self._rng`` and the
 fitted attributes ``loss_curve_``, ``validation_scores_``,
 ``best_validation_score_``, ``best_loss_``, ``n_iter_`` and ``t_``; it raises
 ValueError (advising a lower ``learning_rate_init``) when the loss or the
-weights become non-finite, warns ``ConvergenceWarning`` when ``max_iter`` is
-reached, and prints one line per epoch when ``verbose``.
+weights become non-finite or an epoch's mean loss grows by orders of magnitude
+over its starting level (``_training.DIVERGENCE_FACTOR``), warns
+``ConvergenceWarning`` when ``max_iter`` is reached, and prints one line per
+epoch when ``verbose``.
 """

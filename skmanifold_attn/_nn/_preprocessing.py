@@ -2,9 +2,18 @@
 
 import numpy as np
 
+# Spread below this many ulps of a column's largest magnitude is rounding
+# noise: such a column is constant.
+NOISE_ULPS = 10
+
 
 def fit_standardisation(X):
     """Mean and scale of every column of ``X``, ignoring NaN entries.
+
+    The statistics are computed on each column divided by its largest
+    magnitude, so that they neither underflow (values around ``1e-300``,
+    whose squares are 0) nor overflow (values around ``1e200``): a column's
+    scale, not its absolute size, decides how it standardises.
 
     Parameters
     ----------
@@ -21,41 +30,45 @@ def fit_standardisation(X):
     scale : ndarray of shape (n_features,)
         Column standard deviations (population, ``ddof=0``), in ``X``'s
         dtype. A column without any value, or whose spread is rounding noise
-        at ``X``'s precision (below ``10 * eps * max(|mean|, 1)``, ``eps`` of
-        ``X``'s dtype), gets 1, so that constant columns standardise to 0
-        rather than to noise or infinity.
+        relative to its own magnitude (below ``10 * eps * max|x|``, ``eps``
+        of ``X``'s dtype, ``max|x|`` over the column), gets 1, so that
+        constant columns standardise to 0 rather than to noise or infinity.
+        The threshold is relative: a column of values around ``1e-300`` (or
+        float32 values around ``1e-6``) with a real spread keeps it.
 
     Raises
     ------
     ValueError
-        If the values are too large in magnitude for their squares (or sums)
-        to be finite.
+        If the values are so large in magnitude (above about ``1e307``) that
+        differences between them overflow.
     """
     X = np.asarray(X)
     if X.ndim != 2:
         raise ValueError(f"Expected a 2D array, got an array of shape {X.shape}.")
     dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.dtype(np.float64)
-    missing = np.isnan(X)
-    with np.errstate(over="ignore", invalid="ignore"):
-        if missing.any():
-            counts = np.count_nonzero(~missing, axis=0)
-            values = np.where(missing, 0.0, X.astype(np.float64, copy=False))
-            divisor = np.maximum(counts, 1)
-            mean = values.sum(axis=0) / divisor
-            values -= mean
-            values[missing] = 0.0
-            scale = np.sqrt(np.einsum("ij,ij->j", values, values) / divisor)
-            empty = counts == 0
-            mean[empty] = 0.0
-            scale[empty] = 1.0
-        else:
-            mean = X.mean(axis=0, dtype=np.float64)
-            scale = X.std(axis=0, dtype=np.float64)
-    if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(scale))):
+    values = X.astype(np.float64)  # a copy: X is never modified
+    missing = np.isnan(values)
+    any_missing = missing.any()
+    if any_missing:
+        values[missing] = 0.0
+    magnitude = np.abs(values).max(axis=0, initial=0.0)
+    if np.any(magnitude > np.finfo(np.float64).max / 2):
         raise ValueError(
             "Input X has values too large in magnitude to standardise "
-            "(their squares overflow); rescale X first."
+            "(differences between them overflow); rescale X first."
         )
-    noise = 10 * np.finfo(dtype).eps * np.maximum(np.abs(mean), 1.0)
-    scale[scale < noise] = 1.0
+    divisor = np.where(magnitude > 0, magnitude, 1.0)
+    values /= divisor
+    counts = values.shape[0] - np.count_nonzero(missing, axis=0)
+    n = np.maximum(counts, 1)
+    mean = values.sum(axis=0) / n
+    values -= mean
+    if any_missing:
+        values[missing] = 0.0
+    scale = np.sqrt(np.einsum("ij,ij->j", values, values) / n)
+    constant = (counts == 0) | (scale <= NOISE_ULPS * np.finfo(dtype).eps)
+    mean *= divisor
+    scale *= divisor
+    mean[counts == 0] = 0.0
+    scale[constant] = 1.0
     return mean.astype(dtype), scale.astype(dtype)

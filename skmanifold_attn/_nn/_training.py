@@ -57,6 +57,52 @@ def _check_finite_loss(loss, epoch, learning_rate_init):
         )
 
 
+# A training loss that rises above its reference level (the smaller of the
+# first batch's loss and the best epoch mean) by more than this many times the
+# loss's magnitude (at least 1) is taken for divergence. Healthy training never
+# comes close: the losses are of standardised data, the loss at initialisation
+# is the largest a sane run sees, and epoch means average out noisy batches.
+DIVERGENCE_FACTOR = 100.0
+
+
+class _DivergenceMonitor:
+    """Raise when epoch-mean losses grow by orders of magnitude.
+
+    ``start`` is the loss of the first batch of a fit (before any update of
+    that fit), ``best`` the best epoch mean since then (reset when the
+    objective changes). An epoch mean ``loss`` diverges when ``loss - level >
+    DIVERGENCE_FACTOR * max(|start|, |level|, 1)`` with ``level = min(start,
+    best)``.
+    """
+
+    def __init__(self):
+        self.start = None
+        self.best = None
+
+    def first_batch(self, loss):
+        if self.start is None:
+            self.start = float(loss)
+
+    def objective_changed(self):
+        self.best = None
+
+    def check(self, loss, epoch, learning_rate_init):
+        if self.start is None:
+            return
+        level = self.start if self.best is None else min(self.start, self.best)
+        magnitude = max(abs(self.start), abs(level), 1.0)
+        if loss - level > DIVERGENCE_FACTOR * magnitude:
+            raise ValueError(
+                f"Training diverged: the loss grew from {level:.4g} to "
+                f"{loss:.4g} during epoch {epoch} (more than "
+                f"{DIVERGENCE_FACTOR:g} times its magnitude). The learning rate "
+                "is probably too large: lower learning_rate_init (currently "
+                f"{learning_rate_init}), or scale the input to a moderate range "
+                "(e.g. with StandardScaler)."
+            )
+        self.best = loss if self.best is None else min(self.best, loss)
+
+
 def _check_finite_params(params, epoch, learning_rate_init):
     for param in params:
         if not np.all(np.isfinite(param)):
@@ -92,6 +138,17 @@ class NeuralTrainingMixin:
     (``incremental=True``: one epoch, no early stopping). Fitted attributes
     set here: ``loss_curve_``, ``validation_scores_``,
     ``best_validation_score_``, ``best_loss_``, ``n_iter_`` and ``t_``.
+
+    Training raises ValueError ("Training diverged") when a batch loss or the
+    weights become non-finite, and when an epoch's mean loss exceeds its
+    reference level by more than ``DIVERGENCE_FACTOR`` (100) times the loss's
+    magnitude: the level is the smaller of the first batch's loss (before
+    any update of this fit; of the first call for ``partial_fit``) and the
+    best epoch mean, the magnitude the largest of their absolute values and
+    1. Healthy fits stay far below it (their epoch means are at most about
+    the initial loss, even with one-row batches and heavy-tailed data), while
+    an overly large ``learning_rate_init`` sends the loss up by many orders
+    of magnitude within the first epoch.
     """
 
     _parameter_constraints = dict(TRAINING_PARAMETER_CONSTRAINTS)
@@ -127,9 +184,11 @@ class NeuralTrainingMixin:
             self.validation_scores_ = None
             self.best_validation_score_ = None
             self._best_params = None
+            self._divergence = _DivergenceMonitor()
         elif not incremental:
             # A warm-started fit is a fresh run of up to max_iter epochs.
             self._no_improvement_count = 0
+            self._divergence = _DivergenceMonitor()
         if not incremental or not hasattr(self, "_optimizer"):
             self._optimizer = Adam(
                 self._model.params, learning_rate_init=self.learning_rate_init
@@ -200,6 +259,7 @@ class NeuralTrainingMixin:
         # With warm_start the best weights of the previous fit still count.
         best_params = getattr(self, "_best_params", None) if early_stopping else None
         converged = False
+        divergence = self._divergence
 
         for _ in range(max_iter):
             start = time.perf_counter()
@@ -209,6 +269,7 @@ class NeuralTrainingMixin:
                 # earlier epochs are no reference for convergence.
                 self.best_loss_ = np.inf if self.best_loss_ is not None else None
                 self._no_improvement_count = 0
+                divergence.objective_changed()
             if self.shuffle:
                 rng.shuffle(order)
             accumulated = 0.0
@@ -225,6 +286,7 @@ class NeuralTrainingMixin:
                 if self.alpha and penalized is not None:
                     loss += l2_penalty(params, penalized, grads, self.alpha, n_rows)
                 _check_finite_loss(loss, epoch, self.learning_rate_init)
+                divergence.first_batch(loss)
                 optimizer.update_params(grads)
                 accumulated += loss * n_rows
             _check_finite_params(params, epoch, self.learning_rate_init)
@@ -232,6 +294,8 @@ class NeuralTrainingMixin:
             self.n_iter_ += 1
             self.t_ += n_samples
             loss = accumulated / n_samples
+            _check_finite_loss(loss, epoch, self.learning_rate_init)
+            divergence.check(loss, epoch, self.learning_rate_init)
             self.loss_curve_.append(loss)
 
             if early_stopping:

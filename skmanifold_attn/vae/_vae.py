@@ -151,7 +151,8 @@ class VAETransformer(
 
     decoder_variance_ : ndarray of shape (n_features,) or None
         Variance of the Gaussian decoder in the original units (None for the
-        Bernoulli decoder).
+        Bernoulli decoder; inf or 0 for features whose squared scale is not
+        representable, e.g. values around 1e200 or 1e-200).
 
     kl_per_dim_ : ndarray of shape (n_components,)
         Mean KL divergence of each latent dimension's posterior from the prior
@@ -409,9 +410,11 @@ class VAETransformer(
         variance = np.var(mean, axis=0)
         self.active_units_ = np.flatnonzero(variance > ACTIVE_UNIT_THRESHOLD)
         if self.decoder == "gaussian":
-            self.decoder_variance_ = model.variance().astype(np.float64) * (
-                self.scale_.astype(np.float64) ** 2
-            )
+            # inf (0) where the data's squared scale overflows (underflows).
+            with np.errstate(over="ignore", under="ignore"):
+                self.decoder_variance_ = model.variance().astype(np.float64) * (
+                    self.scale_.astype(np.float64) ** 2
+                )
         else:
             self.decoder_variance_ = None
         return self

@@ -325,3 +325,95 @@ def test_blas_threads_limit_is_applied():
     with pytest.warns(ConvergenceWarning):
         est.fit(X, y)
     assert all(n == 1 for threads in seen for n in threads)
+
+
+# -- divergence by growth, not only by overflow -------------------------------
+
+
+class _GrowingModel:
+    """A loss that follows a script, one value per batch (the weights stay)."""
+
+    def __init__(self, losses):
+        self.params = [np.zeros(1)]
+        self.penalized = [False]
+        self.losses = list(losses)
+        self.calls = 0
+
+    def loss_and_grads(self, X, y, rng):
+        loss = self.losses[min(self.calls, len(self.losses) - 1)]
+        self.calls += 1
+        return loss, [np.zeros(1)]
+
+    def validation_score(self, X, y):
+        return 0.0
+
+
+@pytest.mark.parametrize(
+    "losses, diverges",
+    [
+        ([0.8, 5.7e9, 2.1e10], True),  # AttentionPooling at learning_rate 1e3
+        ([12.0, 1.5e8], True),  # VAETransformer at learning_rate 10
+        ([-50.0, -40.0, 6e3], True),  # a negative loss that blows up
+        ([0.8, 0.5, 0.7, 30.0], False),  # noisy but within 100 x magnitude 1
+        ([-50.0, -60.0, 100.0], False),  # within 100 x |level|
+        ([1e-6, 1e-8, 50.0], False),  # tiny losses: magnitude floored at 1
+    ],
+)
+def test_loss_growing_by_orders_of_magnitude_raises(losses, diverges):
+    # One batch per epoch, so each scripted value is an epoch mean.
+    X, y = _data(n=10)
+    est = _Regressor(max_iter=len(losses), n_iter_no_change=50, shuffle=False)
+    est.make_model = lambda: _GrowingModel(losses)
+    if diverges:
+        with pytest.raises(ValueError, match="Training diverged: the loss grew"):
+            est.fit(X, y)
+    else:
+        with pytest.warns(ConvergenceWarning):
+            est.fit(X, y)
+        assert est.loss_curve_ == losses
+
+
+def test_divergence_is_measured_from_the_first_batch_of_the_epoch():
+    # The first epoch's mean is already huge: the first batch (before any
+    # update) is the reference.
+    X, y = _data(n=40)
+    est = _Regressor(batch_size=10, max_iter=3, shuffle=False)
+    est.make_model = lambda: _GrowingModel([1.0, 1e6, 1e7, 1e8])
+    with pytest.raises(ValueError, match="from 1 to .* during epoch 1"):
+        est.fit(X, y)
+
+
+def test_divergence_reference_persists_across_partial_fit_calls():
+    X, y = _data(n=10)
+    est = _Regressor()
+    est.make_model = lambda: _GrowingModel([1.0, 1e4])
+    est.partial_fit(X, y)
+    with pytest.raises(ValueError, match="diverged"):
+        est.partial_fit(X, y)
+
+
+def test_warm_start_measures_from_its_own_first_batch():
+    # A warm-started fit is a new run: its reference is its first batch.
+    X, y = _data(n=10)
+    est = _Regressor(max_iter=1, warm_start=True)
+    losses = [1.0, 1e3, 1e3]
+    est.make_model = lambda: _GrowingModel(losses)
+    with pytest.warns(ConvergenceWarning):
+        est.fit(X, y)
+    est._model.calls = 1
+    with pytest.warns(ConvergenceWarning):
+        est.fit(X, y)  # starts at 1e3: no growth within this fit
+    assert est.loss_curve_ == [1.0, 1e3]
+
+
+def test_healthy_noisy_small_batch_training_does_not_diverge():
+    # One-row batches on heavy-tailed data and a large learning rate: noisy,
+    # but far from the divergence threshold.
+    rng = np.random.RandomState(0)
+    X = rng.standard_cauchy(size=(200, 3))
+    y = X @ np.array([[1.0], [-2.0], [0.5]]) + rng.standard_cauchy(size=(200, 1))
+    y /= np.abs(y).max()
+    X /= np.abs(X).max()
+    with pytest.warns(ConvergenceWarning):
+        est = _Regressor(batch_size=1, learning_rate_init=0.1, max_iter=5).fit(X, y)
+    assert np.all(np.isfinite(est.loss_curve_))

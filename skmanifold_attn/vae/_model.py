@@ -39,6 +39,11 @@ VARIANCE_FLOOR = 1e-3
 # training; where it binds, its gradient is zero.
 LOG_VAR_BOUND = 30.0
 
+# Inference runs on chunks of rows whose widest layer holds about this many
+# values, so transform and inverse_transform need memory for their output
+# only, whatever the number of rows.
+_CHUNK_ELEMENTS = 1 << 20
+
 
 class VAENetwork:
     """Encoder, decoder and (Gaussian decoder) log-variance parameters.
@@ -173,6 +178,20 @@ class VAENetwork:
             np.tanh(out, out=out)
             out += 1
             out *= 0.5
+        return out
+
+    def map_rows(self, function, X, n_out):
+        """Stack ``function(X[rows])`` over chunks of rows of ``X``.
+
+        ``function`` maps ``(n_rows, ...)`` to ``(n_rows, n_out)``; the chunks
+        are small enough that its intermediate activations stay ~1M values.
+        """
+        n_samples = X.shape[0]
+        chunk = max(1, _CHUNK_ELEMENTS // max(self._max_width, n_out, 1))
+        out = np.empty((n_samples, n_out), dtype=self.dtype)
+        for start in range(0, n_samples, chunk):
+            rows = slice(start, min(start + chunk, n_samples))
+            out[rows] = function(X[rows])
         return out
 
     def log_likelihood(self, X, Z):

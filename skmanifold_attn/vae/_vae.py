@@ -466,11 +466,11 @@ class VAETransformer(
 
     # -- using the fitted model -------------------------------------------
 
-    def _validated(self, X):
+    def _validated(self, X, standardise=True):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
         self._check_bernoulli_range(X)
-        return self._standardise(X, self._model.dtype)
+        return self._standardise(X, self._model.dtype) if standardise else X
 
     def transform(self, X):
         """Posterior mean of the latent code of each row.
@@ -483,10 +483,16 @@ class VAETransformer(
         Returns
         -------
         Z : ndarray of shape (n_samples, n_components)
-            ``E[z | x]``, deterministic and computed row by row.
+            ``E[z | x]``, deterministic and computed row by row (in chunks of
+            rows, so memory does not grow with the hidden layers' widths).
         """
-        mean, _ = self._model.encode(self._validated(X))
-        return np.ascontiguousarray(mean)
+        X = self._validated(X, standardise=False)
+        model = self._model
+
+        def encode(rows):
+            return model.encode(self._standardise(rows, model.dtype))[0]
+
+        return model.map_rows(encode, X, model.n_components)
 
     def inverse_transform(self, X):
         """Decode latent codes to rows in the original feature scale.
@@ -499,7 +505,8 @@ class VAETransformer(
         Returns
         -------
         X_original : ndarray of shape (n_samples, n_features)
-            Mean of ``p(x | z)`` (probabilities for the Bernoulli decoder).
+            Mean of ``p(x | z)`` (probabilities for the Bernoulli decoder),
+            decoded in chunks of rows.
         """
         check_is_fitted(self)
         Z = check_array(X, dtype=[np.float64, np.float32])
@@ -509,7 +516,12 @@ class VAETransformer(
                 f"X has {Z.shape[1]} features, but {type(self).__name__} was "
                 f"fitted with n_components={n_latent} latent dimensions."
             )
-        return self._to_original(self._model.decode_mean(self._as_model_dtype(Z)))
+        model = self._model
+
+        def decode(rows):
+            return self._to_original(model.decode_mean(self._as_model_dtype(rows)))
+
+        return model.map_rows(decode, Z, model.n_features)
 
     def _as_model_dtype(self, A):
         return A.astype(self._model.dtype, copy=False)

@@ -9,17 +9,29 @@ from sklearn.base import (
     TransformerMixin,
     _fit_context,
 )
-from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import metadata_routing
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.multiclass import type_of_target
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._nn._preprocessing import fit_standardisation
 from .._nn._training import NeuralTrainingMixin
 from ._embedding import EMBEDDINGS, POSITIONAL
 from ._network import AttentionNetwork
 from ._pooling import SCORINGS
+from ._targets import TASKS, Targets, check_target
+
+# The parameters that shape the network: a continued fit (warm_start or
+# partial_fit) needs them unchanged.
+ARCHITECTURE = (
+    "token_dim",
+    "embedding",
+    "positional",
+    "embed_dim",
+    "n_heads",
+    "n_seeds",
+    "scoring",
+    "n_layers",
+)
 
 
 class AttentionPooling(
@@ -37,8 +49,8 @@ class AttentionPooling(
     multi-head attention, as in the Set Transformer). The output row is the
     concatenation of the seeds' pooled vectors, ``n_seeds * embed_dim``
     columns. The weights are trained with Adam: with ``y``, jointly with a
-    small classification or regression head (dropped from the output);
-    without ``y``, by masked-token reconstruction.
+    small classification or regression head (dropped from the output, chosen
+    by ``task``); without ``y``, by masked-token reconstruction.
 
     A token whose columns are all NaN is padding: it is left out of the
     softmax, so a padded set transforms exactly like the set without the
@@ -76,6 +88,14 @@ class AttentionPooling(
     mask_fraction : float, default=0.25
         Share of the tokens hidden by the self-supervised objective (used
         when fitting without ``y``).
+    task : {"auto", "classification", "regression"}, default="auto"
+        What ``y`` trains the head for. ``"auto"``: floating-point targets
+        (whole numbers or not) are regression targets, and integer, boolean,
+        string or categorical labels are classes (numbers stored as objects
+        count as the numbers they hold). Pass
+        ``"classification"`` for float class labels such as ``0.0, 1.0`` and
+        ``"regression"`` for integer-valued quantities such as counts.
+        Ignored when fitting without ``y``.
     alpha : float, default=1e-4
         Strength of the L2 penalty on the weights.
     batch_size : int or "auto", default="auto"
@@ -97,7 +117,12 @@ class AttentionPooling(
     shuffle : bool, default=True
         Whether to shuffle the rows at every epoch.
     warm_start : bool, default=False
-        Continue from the previous fit's weights.
+        Continue from the previous fit's weights (and standardisation). The
+        parameters that shape the network (``token_dim``, ``embedding``,
+        ``positional``, ``embed_dim``, ``n_heads``, ``n_seeds``, ``scoring``,
+        ``n_layers``) must not change in between, nor the task ``y`` is for
+        (under ``task``) or its classes: a continued fit (or
+        :meth:`partial_fit`) raises ValueError if they did.
     random_state : int, RandomState instance or None, default=None
         Seed of the initial weights, shuffling, hiding and validation split.
     verbose : bool or int, default=False
@@ -174,6 +199,7 @@ class AttentionPooling(
         "scoring": [StrOptions(set(SCORINGS))],
         "n_layers": [Interval(Integral, 0, None, closed="left")],
         "mask_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "task": [StrOptions(set(TASKS))],
     }
 
     def __init__(
@@ -188,6 +214,7 @@ class AttentionPooling(
         scoring="dot",
         n_layers=0,
         mask_fraction=0.25,
+        task="auto",
         alpha=1e-4,
         batch_size="auto",
         learning_rate_init=1e-3,
@@ -210,6 +237,7 @@ class AttentionPooling(
         self.scoring = scoring
         self.n_layers = n_layers
         self.mask_fraction = mask_fraction
+        self.task = task
         self.alpha = alpha
         self.batch_size = batch_size
         self.learning_rate_init = learning_rate_init
@@ -272,48 +300,21 @@ class AttentionPooling(
         X_std /= self._column_scale
         return X_std
 
-    def _encode_target(self, y, n_samples, first, classes=None):
-        y = np.asarray(y)
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = y[:, 0]
-        y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
-        if y.shape[0] != n_samples:
-            raise ValueError(
-                f"Found input variables with inconsistent numbers of samples: "
-                f"[{n_samples}, {y.shape[0]}]"
+    def _check_architecture(self):
+        # Like VAETransformer, a continued fit keeps the network: the
+        # parameters that shape it must not have changed since it was built.
+        built = self._architecture
+        changed = [name for name in ARCHITECTURE if getattr(self, name) != built[name]]
+        if changed:
+            details = ", ".join(
+                f"{name}={built[name]!r} -> {getattr(self, name)!r}" for name in changed
             )
-        if first:
-            target = type_of_target(y, input_name="y", raise_unknown=True)
-            if target in ("binary", "multiclass"):
-                self._task = "classification"
-            elif target in ("continuous", "continuous-multioutput"):
-                self._task = "regression"
-            else:
-                raise ValueError(
-                    f"AttentionPooling supports binary or multiclass labels and "
-                    f"continuous (multi-output) targets; got y of type {target!r}. "
-                    "Train one AttentionPooling per output, or pass float "
-                    "targets for regression."
-                )
-            if self._task == "classification":
-                self._label_encoder = LabelEncoder().fit(
-                    y if classes is None else classes
-                )
-            else:
-                y_2d = np.asarray(y, dtype=np.float64).reshape(n_samples, -1)
-                self._y_mean = y_2d.mean(axis=0)
-                self._y_scale = y_2d.std(axis=0)
-                self._y_scale[self._y_scale == 0] = 1
-        if self._task == "classification":
-            unseen = np.setdiff1d(y, self._label_encoder.classes_)
-            if unseen.size:
-                raise ValueError(
-                    f"y contains labels {unseen.tolist()} not seen in the first "
-                    "call to partial_fit; pass every label with `classes`."
-                )
-            return self._label_encoder.transform(y)
-        y_2d = np.asarray(y, dtype=np.float64).reshape(n_samples, -1)
-        return (y_2d - self._y_mean) / self._y_scale
+            raise ValueError(
+                "warm_start=True and partial_fit continue the fitted network, "
+                f"but parameters that define it changed since it was built "
+                f"({details}). Restore them, or set warm_start=False (or make a "
+                "new estimator) to train a new network."
+            )
 
     # -- training --------------------------------------------------------
     def _init_model(self, X, y, rng):
@@ -322,12 +323,8 @@ class AttentionPooling(
                 f"embed_dim={self.embed_dim} must be a multiple of "
                 f"n_heads={self.n_heads}."
             )
-        if self._task == "classification":
-            n_outputs = len(self._label_encoder.classes_)
-        elif self._task == "regression":
-            n_outputs = y.shape[1]
-        else:
-            n_outputs = 0
+        n_outputs = 0 if self._task == "masked" else self._targets.n_outputs
+        self._architecture = {name: getattr(self, name) for name in ARCHITECTURE}
         return AttentionNetwork(
             n_tokens=self.n_tokens_,
             token_dim=self.token_dim,
@@ -347,6 +344,8 @@ class AttentionPooling(
 
     def _fit(self, X, y, incremental, classes=None):
         first = self._is_first_pass(incremental)
+        if not first:
+            self._check_architecture()
         X = self._validate_tokens(X, reset=first)
         if first:
             self.n_tokens_ = X.shape[1] // self.token_dim
@@ -366,7 +365,12 @@ class AttentionPooling(
                     "This AttentionPooling was fitted with y; pass y to continue "
                     "training it."
                 )
-            y = self._encode_target(y, X.shape[0], first, classes)
+            y = check_target(y, X.shape[0])
+            if first:
+                self._targets = Targets(y, self.task, classes)
+                self._task = self._targets.task
+            continuing = "partial_fit" if incremental else "warm_start"
+            y = self._targets.encode(y, self.task, None if first else continuing)
             if self._task == "regression":
                 y = y.astype(X.dtype)
         X_std = self._standardise(X)
@@ -389,9 +393,10 @@ class AttentionPooling(
         y : array-like of shape (n_samples,) or (n_samples, n_targets), \
                 default=None
             Class labels (binary or multiclass) or regression targets (one
-            or several float columns) for a jointly trained head; without
-            ``y`` the objective is masked-token reconstruction. Multilabel
-            and multiclass-multioutput targets raise ValueError.
+            or several columns), as ``task`` says, for a jointly trained
+            head; without ``y`` the objective is masked-token
+            reconstruction. Multilabel and multiclass-multioutput targets
+            raise ValueError, as does a single class.
 
         Returns
         -------

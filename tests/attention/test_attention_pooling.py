@@ -415,8 +415,11 @@ def test_output_width_and_layout_come_from_the_fitted_model():
     assert len(pool.get_feature_names_out()) == 16
     np.testing.assert_array_equal(pool.transform(X), expected)
     assert pool.attention_weights(X).shape == (100, 4, 2, 8)
-    # A warm-started fit continues the fitted layout.
-    pool.set_params(warm_start=True).fit(X, y)
+    # A warm-started fit continues the fitted network: it refuses changed
+    # parameters that shape it, and continues once they are restored.
+    with pytest.raises(ValueError, match="embed_dim=8 -> 4, n_seeds=2 -> 1"):
+        pool.set_params(warm_start=True).fit(X, y)
+    pool.set_params(n_seeds=2, embed_dim=8, token_dim=8).fit(X, y)
     assert pool.transform(X).shape == (100, 16) and pool.n_iter_ == 2
 
 

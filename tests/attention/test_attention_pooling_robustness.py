@@ -76,3 +76,87 @@ def test_float32_microamps_are_not_constant():
     assert Z.dtype == np.float32
     assert np.ptp(Z, axis=0).max() > 0.1
     np.testing.assert_allclose(Z, expected, rtol=1e-3, atol=1e-3)
+
+
+# -- the task, and continued training -------------------------------------------
+
+
+def _fitted(y, **params):
+    X, _ = _table()
+    return X, AttentionPooling(max_iter=2, **SMALL, **params).fit(X, y)
+
+
+def test_warm_start_refuses_a_changed_architecture():
+    # Before: the old architecture was silently kept.
+    X, y = _table()
+    pool = AttentionPooling(max_iter=2, warm_start=True, **SMALL).fit(X, y)
+    pool.set_params(embed_dim=16, n_heads=4)
+    with pytest.raises(ValueError, match="embed_dim=8 -> 16, n_heads=2 -> 4"):
+        pool.fit(X, y)
+    with pytest.raises(ValueError, match="set warm_start=False"):
+        pool.partial_fit(X, y)
+    pool.set_params(warm_start=False).fit(X, y)
+    assert pool.transform(X).shape == (120, 16)
+
+
+def test_warm_start_with_a_new_class_says_what_to_do():
+    # Before: a message about partial_fit and `classes`, which fit lacks.
+    X, y = _table()
+    pool = AttentionPooling(max_iter=2, warm_start=True, **SMALL).fit(X, y)
+    with pytest.raises(ValueError, match="labels \\[2\\] not among the") as error:
+        pool.fit(X, np.where(X[:, 0] > 1, 2, y))
+    assert "set warm_start=False" in str(error.value)
+    assert "partial_fit" not in str(error.value)
+    pool = AttentionPooling(max_iter=2, **SMALL).partial_fit(X, y)
+    with pytest.raises(ValueError, match="pass every label with `classes`"):
+        pool.partial_fit(X, y + 1)
+
+
+@pytest.mark.parametrize("incremental", [False, True])
+def test_switching_between_classification_and_regression_says_what_to_do(
+    incremental,
+):
+    # Before: 200 float targets listed as unseen "labels".
+    X, y = _table()
+    continuing = "partial_fit" if incremental else "warm_start"
+    for first, second in [(y, X[:, 0]), (X[:, 0], y)]:
+        pool = AttentionPooling(max_iter=2, warm_start=True, **SMALL)
+        pool.partial_fit(X, first) if incremental else pool.fit(X, first)
+        with pytest.raises(ValueError, match="head was trained for") as error:
+            pool.partial_fit(X, second) if incremental else pool.fit(X, second)
+        text = str(error.value)
+        assert "task=" in text and len(text) < 500
+        assert ("start a new estimator" in text) == (continuing == "partial_fit")
+
+
+def test_single_class_raises():
+    # Before: nothing was trained, silently.
+    X, _ = _table()
+    with pytest.raises(ValueError, match="at least 2 classes.*only one class"):
+        AttentionPooling(max_iter=2, **SMALL).fit(X, np.ones(len(X), dtype=int))
+
+
+def test_task_decides_whole_number_float_targets():
+    # Before: whole-number float targets silently became classes.
+    X, _ = _table()
+    counts = np.round(4 * np.abs(X[:, 0]))  # 0.0, 1.0, ..., 15 values
+    assert len(np.unique(counts)) > 5
+    assert AttentionPooling(max_iter=1, **SMALL).fit(X, counts)._task == "regression"
+    pool = AttentionPooling(task="classification", max_iter=1, **SMALL).fit(X, counts)
+    assert pool._task == "classification"
+    np.testing.assert_array_equal(pool._targets.classes_, np.unique(counts))
+    labels = counts.astype(int)
+    assert AttentionPooling(max_iter=1, **SMALL).fit(X, labels)._task == (
+        "classification"
+    )
+    pool = AttentionPooling(task="regression", max_iter=1, **SMALL).fit(X, labels)
+    assert pool._task == "regression"
+    with pytest.raises(ValueError, match="task='regression'"):
+        AttentionPooling(task="classification", max_iter=1, **SMALL).fit(X, X[:, 0])
+    # The same targets as floats continue a classification head when the task
+    # says so.
+    pool = AttentionPooling(max_iter=1, warm_start=True, **SMALL).fit(X, labels)
+    with pytest.raises(ValueError, match="Pass task='classification'"):
+        pool.fit(X, counts)
+    pool.set_params(task="classification").fit(X, counts)
+    assert pool.n_iter_ == 2

@@ -101,7 +101,13 @@ class AttentionPooling(
     batch_size : int or "auto", default="auto"
         Mini-batch size; ``"auto"`` is ``min(200, n_samples)``.
     learning_rate_init : float, default=1e-3
-        Adam's step size.
+        Adam's step size. Too large a step makes training diverge, and fit
+        raises ValueError ("Training diverged") rather than return a model
+        trained to nonsense: when a batch loss or a weight becomes
+        non-finite, or when an epoch's mean loss exceeds the smaller of the
+        first batch's loss and the best epoch mean by more than 100 times
+        the larger of their magnitudes and 1. Healthy training stays far
+        below that, even with one-row batches.
     max_iter : int, default=200
         Maximum number of epochs (passes over the data).
     tol : float, default=1e-4

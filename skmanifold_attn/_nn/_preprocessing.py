@@ -46,19 +46,22 @@ def fit_standardisation(X):
     if X.ndim != 2:
         raise ValueError(f"Expected a 2D array, got an array of shape {X.shape}.")
     dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.dtype(np.float64)
-    values = X.astype(np.float64)  # a copy: X is never modified
-    missing = np.isnan(values)
+    missing = np.isnan(X)
     any_missing = missing.any()
     if any_missing:
-        values[missing] = 0.0
-    magnitude = np.abs(values).max(axis=0, initial=0.0)
+        magnitude = np.fmax.reduce(np.abs(X), axis=0, initial=0.0)
+    else:
+        magnitude = np.abs(X).max(axis=0, initial=0.0)
+    magnitude = magnitude.astype(np.float64)
     if np.any(magnitude > np.finfo(np.float64).max / 2):
         raise ValueError(
             "Input X has values too large in magnitude to standardise "
             "(differences between them overflow); rescale X first."
         )
     divisor = np.where(magnitude > 0, magnitude, 1.0)
-    values /= divisor
+    values = np.divide(X, divisor, dtype=np.float64)  # a new array: X is kept
+    if any_missing:
+        values[missing] = 0.0
     counts = values.shape[0] - np.count_nonzero(missing, axis=0)
     n = np.maximum(counts, 1)
     mean = values.sum(axis=0) / n

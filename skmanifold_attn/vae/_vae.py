@@ -482,7 +482,8 @@ class VAETransformer(
         Z : ndarray of shape (n_samples, n_components)
             ``E[z | x]``, deterministic and computed row by row.
         """
-        mean, _ = self._model.encode(self._validated(X))
+        X_model = self._validated(X)  # raises NotFittedError before fit
+        mean, _ = self._model.encode(X_model)
         return np.ascontiguousarray(mean)
 
     def inverse_transform(self, X):

@@ -6,10 +6,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import skmanifold_attn
-from skmanifold_attn._demo import DEMO_CASES, run_demo
+from skmanifold_attn import _demo
+from skmanifold_attn._cli import main
+from skmanifold_attn._demo import DEMO_CASES, run_demo, select_cases
 from skmanifold_attn.utils import all_estimators
 from skmanifold_attn.utils._test_configs import GRIDS
 
@@ -71,6 +74,103 @@ def test_cli_help():
         check=True,
     ).stdout
     assert "--out" in out and "digits" in out
+
+
+@pytest.mark.parametrize(
+    "only, expected",
+    [
+        (["PCA"], ["PCA (reference)"]),
+        (["pca (REFERENCE)"], ["PCA (reference)"]),
+        (
+            ["PCA", "LocallyLinearEmbedding"],
+            ["PCA (reference)", "LocallyLinearEmbedding"],
+        ),
+        (["NPE"], ["PCA(30) + NPE"]),
+        (["pca(30)  +  npe"], ["PCA(30) + NPE"]),
+        (["LocalityPreservingProjections"], ["PCA(30) + LPP"]),
+        (
+            ["vae", "lle", "attentionpooling"],
+            ["LocallyLinearEmbedding", "AttentionPooling", "VAETransformer"],
+        ),
+        (None, [case.name for case in DEMO_CASES]),
+    ],
+)
+def test_demo_only_matches_table_and_class_names(only, expected):
+    assert [case.name for case in select_cases(only)] == expected
+
+
+def test_demo_only_unknown_name_lists_valid_names():
+    with pytest.raises(ValueError, match="'nope'") as excinfo:
+        select_cases(["PCA", "nope"])
+    for case in DEMO_CASES:
+        for name in case.names():
+            assert name in str(excinfo.value)
+
+
+def test_cli_only_unknown_name_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as excinfo:
+        main(["demo", "--only", "PCA", "Isomap", "--no-plot"])
+    assert excinfo.value.code == 2
+    err = capsys.readouterr().err
+    assert "'Isomap'" in err and "LocallyLinearEmbedding" in err and "NPE" in err
+
+
+def test_cli_without_command_prints_help(capsys):
+    assert main([]) == 0
+    assert "demo" in capsys.readouterr().out
+
+
+@pytest.mark.timeout(120)
+def test_demo_without_matplotlib_prints_table_and_says_how(
+    tmp_path, capsys, monkeypatch
+):
+    # None in sys.modules makes ``import matplotlib`` raise ImportError, as on
+    # a machine without it.
+    for name in [m for m in sys.modules if m.split(".")[0] == "matplotlib"]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    assert not _demo.matplotlib_available()
+    results = run_demo(out=tmp_path / "out", only=["PCA"], plot=True, cv=2)
+    assert [r["name"] for r in results] == ["PCA (reference)"]
+    out = capsys.readouterr().out
+    assert "matplotlib is not installed" in out and ".[examples]" in out
+    # Said before the table, and the table is there.
+    assert out.index("matplotlib is not installed") < out.index("test accuracy")
+    assert "PCA (reference)" in out
+    assert not (tmp_path / "out").exists()
+
+
+def test_demo_figure_is_labelled_and_fills_its_canvas():
+    pytest.importorskip("matplotlib")
+    import matplotlib.pyplot as plt
+
+    rng = np.random.RandomState(0)
+    y = np.arange(60) % 10
+    results = [
+        {
+            "name": f"row {i}",
+            "fit_time": 1.0,
+            "test_accuracy": 0.9,
+            "n_dims": n_dims,
+            "embedding": rng.normal(size=(60, 2)),
+        }
+        for i, n_dims in enumerate([10, 2, 8, 16, 10, 10, 8])
+    ]
+    fig = _demo.demo_figure(results, y)
+    try:
+        axes = fig.axes
+        assert len(axes) == 8  # 7 panels and the notes: a full 2 x 4 grid
+        titles = [ax.get_title() for ax in axes[:7]]
+        assert "10-D, PCA view" in titles[0] and "PCA view" not in titles[1]
+        texts = " ".join(t.get_text() for t in axes[7].texts).replace("\n", " ")
+        assert "2-D PCA projection" in texts
+        assert "LogisticRegression" in texts and "held-out rows" in texts
+        assert "central 98%" in texts
+        assert axes[7].get_legend() is not None
+        width, height = fig.get_size_inches()
+        assert width > height  # slide-shaped
+    finally:
+        plt.close(fig)
 
 
 @pytest.mark.timeout(300)

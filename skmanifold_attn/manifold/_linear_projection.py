@@ -18,6 +18,12 @@ from ._eigen import generalized_bottom_eigh
 from ._graph import check_connected, fit_neighbors, kneighbors_chunked
 from ._validation import check_magnitude
 
+LINEAR_DISCONNECTED_WARNING = (
+    "Graph is not fully connected: the neighbour graph the projection is "
+    "learned from falls apart into groups with no edge between them, so "
+    "nothing in the fit places the groups relative to each other."
+)
+
 
 class _LinearGraphProjection(
     ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
@@ -64,12 +70,13 @@ class _LinearGraphProjection(
         )
         return nbrs, distances[:, 1:], np.ascontiguousarray(indices[:, 1:])
 
-    @staticmethod
-    def _warn_if_disconnected(graph):
+    def _warn_if_disconnected(self, graph):
         check_connected(
             graph,
-            remedy="increase n_neighbors so that every point links to the rest; "
-            "the projection only sees the structure within each component.",
+            remedy=f"raise n_neighbors (now {self.n_neighbors}) so that every "
+            "point links to the rest, or check whether the groups should be "
+            "modelled apart.",
+            message=LINEAR_DISCONNECTED_WARNING,
         )
 
     @_fit_context(prefer_skip_nested_validation=True)

@@ -24,6 +24,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._eigen import EIGEN_SOLVERS, null_space
 from ._graph import fit_neighbors, training_neighbors
+from ._hlle import hessian_neighbors_message
 from ._local_weights import barycenter_weights, locally_linear_map, weight_matrix
 from ._validation import check_magnitude
 
@@ -83,7 +84,8 @@ def _locally_linear_embedding(
 
     if n_components > n_features:
         raise ValueError(
-            "output dimension must be less than or equal to input dimension"
+            "output dimension must be less than or equal to input dimension: "
+            f"n_components={n_components} must be at most n_features={n_features}."
         )
     if n_neighbors >= n_samples:
         raise ValueError(
@@ -91,13 +93,12 @@ def _locally_linear_embedding(
             f"n_neighbors = {n_neighbors}"
         )
     if method == "hessian" and n_neighbors <= n_components * (n_components + 3) // 2:
-        raise ValueError(
-            "for method='hessian', n_neighbors must be "
-            "greater than "
-            "[n_components * (n_components + 3) / 2]"
-        )
+        raise ValueError(hessian_neighbors_message(n_neighbors, n_components))
     if method == "modified" and n_neighbors < n_components:
-        raise ValueError("modified LLE requires n_neighbors >= n_components")
+        raise ValueError(
+            "modified LLE requires n_neighbors >= n_components; got "
+            f"n_neighbors={n_neighbors}, n_components={n_components}."
+        )
     check_magnitude(X)
 
     neighbors = training_neighbors(nbrs, n_neighbors)

@@ -1,5 +1,6 @@
 """VAETransformer: a variational autoencoder as a scikit-learn transformer."""
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -59,7 +60,10 @@ class VAETransformer(
     Parameters
     ----------
     n_components : int, default=2
-        Number of latent dimensions.
+        Number of latent dimensions. More than ``n_features`` is accepted with
+        a warning: a latent space wider than the data gains nothing (the KL
+        term pushes the dimensions the decoder does not need to the prior,
+        see ``active_units_``) and costs time.
 
     hidden_layer_sizes : array-like of int, default=(64,)
         Widths of the encoder's hidden layers; the decoder uses them in
@@ -360,6 +364,18 @@ class VAETransformer(
         model.free_bits = float(self.free_bits)
         return model
 
+    def _warn_if_wider_than_data(self, n_features):
+        if self.n_components > n_features:
+            warnings.warn(
+                f"n_components={self.n_components} is more than "
+                f"n_features={n_features}: a latent space wider than the data "
+                "gains nothing (the KL term pushes the unused dimensions to the "
+                "prior; active_units_ lists those in use) and costs time. "
+                f"n_components <= {n_features} is the usual choice.",
+                UserWarning,
+                stacklevel=5,
+            )
+
     def _check_architecture(self):
         # Like MLPRegressor with warm_start, a continued fit keeps the network:
         # parameters that shape it must not have changed since it was built.
@@ -388,6 +404,7 @@ class VAETransformer(
     def _train_vae(self, X, incremental):
         self._check_bernoulli_range(X)
         if self._is_first_pass(incremental):
+            self._warn_if_wider_than_data(X.shape[1])
             self._set_standardisation(X)
             dtype = X.dtype
         else:

@@ -258,7 +258,8 @@ def test_training_attributes_partial_fit_and_warm_start(capsys):
     pool.fit(X, y)
     assert pool.n_iter_ == 3 == len(pool.loss_curve_)
     assert pool.t_ == 3 * 300
-    assert len(capsys.readouterr().out.strip().splitlines()) == 3
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 3 and "cross-entropy in nats per row" in lines[0]
     pool.set_params(warm_start=True, verbose=False).fit(X, y)
     assert pool.n_iter_ == 6
 

@@ -49,6 +49,11 @@ class AttentionPooling(
     work; with ``embedding="shared"`` every within-token column has one mean
     and scale for all positions, which keeps the tokens interchangeable.
 
+    ``X`` is 2-D, as for any scikit-learn transformer: tokens held as a 3-D
+    array ``T`` of shape ``(n_samples, n_tokens, token_dim)`` are passed as
+    ``T.reshape(len(T), -1)`` with that ``token_dim`` (a 3-D array is refused
+    with this advice).
+
     Parameters
     ----------
     token_dim : int, default=1
@@ -229,7 +234,37 @@ class AttentionPooling(
         # only takes effect at the next fresh fit.
         return self.token_dim if reset else self._model.token_dim
 
+    def _refuse_token_arrays(self, X, reset):
+        # 2-D X keeps the estimator a plain scikit-learn transformer
+        # (pipelines, column transformers, feature names): a 3-D array of
+        # tokens gets the exact reshape to make instead of sklearn's generic
+        # "Found array with dim 3".
+        shape = getattr(X, "shape", None)
+        if shape is None and isinstance(X, (list, tuple)):
+            try:
+                shape = np.shape(X)
+            except ValueError:  # ragged: left to validate_data
+                return
+        if shape is None or len(shape) != 3:
+            return
+        n, n_tokens, token_dim = shape
+        message = (
+            f"{type(self).__name__} takes 2-D X of shape (n_samples, n_tokens * "
+            "token_dim), each token a block of token_dim contiguous columns; got "
+            f"a 3-D array of shape {tuple(shape)}. Pass "
+            f"X.reshape({n}, {n_tokens * token_dim}), i.e. X.reshape(len(X), -1), "
+        )
+        current = self._fitted_token_dim(reset)
+        if reset:
+            message += f"with token_dim={token_dim}"
+            if current != token_dim:
+                message += f" (it is {current} now)"
+        else:
+            message += f"as in fit (this model has token_dim={current})"
+        raise ValueError(message + ".")
+
     def _validate_tokens(self, X, reset):
+        self._refuse_token_arrays(X, reset)
         X = validate_data(
             self,
             X,

@@ -324,6 +324,25 @@ def test_clear_errors(params, X, message):
         AttentionPooling(max_iter=1, **params).fit(X)
 
 
+def test_three_d_tokens_get_the_exact_reshape_to_make():
+    rng = np.random.RandomState(0)
+    T = rng.normal(size=(30, 5, 3))
+    with pytest.raises(ValueError) as excinfo:
+        AttentionPooling().fit(T)
+    message = str(excinfo.value)
+    assert "(30, 5, 3)" in message and "X.reshape(30, 15)" in message
+    assert "token_dim=3 (it is 1 now)" in message
+    with pytest.raises(ValueError, match=r"reshape\(len\(X\), -1\)"):
+        AttentionPooling(token_dim=3).fit(T.tolist())
+    # Doing what the message says works, and transform says the same.
+    params = dict(token_dim=3, embed_dim=8, n_heads=2, max_iter=2, random_state=0)
+    pool = AttentionPooling(**params).fit(T.reshape(len(T), -1))
+    assert pool.n_tokens_ == 5
+    for method in (pool.transform, pool.attention_weights):
+        with pytest.raises(ValueError, match="this model has token_dim=3"):
+            method(T)
+
+
 def test_divergence_raises_with_advice():
     X, y = _digits(100)
     with pytest.raises(ValueError, match="learning_rate_init"):

@@ -16,6 +16,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._eigen import generalized_bottom_eigh
 from ._graph import check_connected, fit_neighbors, kneighbors_chunked
+from ._progress import StageTimer
 from ._validation import check_magnitude
 
 LINEAR_DISCONNECTED_WARNING = (
@@ -95,6 +96,8 @@ class _LinearGraphProjection(
         self : object
             Fitted estimator.
         """
+        # Subclasses' _problem reports its stages (neighbours, weights) to it.
+        self._timer = StageTimer(type(self).__name__, getattr(self, "verbose", 0))
         X = self._validated_training_data(X)
         self.mean_ = X.mean(axis=0)
         centred = X - self.mean_
@@ -104,6 +107,8 @@ class _LinearGraphProjection(
         )
         self.components_ = vectors.T
         self.eigenvalues_ = values
+        self._timer("eigen solve", "generalised, dense")
+        self._timer.done()
         return self
 
     def transform(self, X):

@@ -26,6 +26,7 @@ from ._eigen import EIGEN_SOLVERS, null_space
 from ._graph import fit_neighbors, training_neighbors
 from ._hlle import hessian_neighbors_message
 from ._local_weights import barycenter_weights, locally_linear_map, weight_matrix
+from ._progress import StageTimer
 from ._validation import check_magnitude
 
 METHODS = ("standard", "hessian", "modified", "ltsa")
@@ -76,7 +77,10 @@ def _locally_linear_embedding(
     modified_tol=1e-12,
     random_state=None,
     n_jobs=None,
+    timer=None,
 ):
+    if timer is None:
+        timer = StageTimer("locally_linear_embedding", verbose=0)
     nbrs = fit_neighbors(X, n_neighbors + 1, n_jobs=n_jobs)
     # Dense float64 (sparse input is refused here, as scikit-learn does).
     X = check_array(nbrs._fit_X, dtype=np.float64)
@@ -102,6 +106,7 @@ def _locally_linear_embedding(
     check_magnitude(X)
 
     neighbors = training_neighbors(nbrs, n_neighbors)
+    timer("neighbours", f"n_samples={n_samples}, n_neighbors={n_neighbors}")
     factor = M = None
     if method == "standard":
         weights = barycenter_weights(X, X, neighbors, reg=reg, n_jobs=n_jobs)
@@ -121,7 +126,8 @@ def _locally_linear_embedding(
             modified_tol=modified_tol,
             n_jobs=n_jobs,
         )
-    return null_space(
+    timer("local weights", f"method={method!r}")
+    embedding = null_space(
         M,
         n_components,
         k_skip=1,
@@ -132,6 +138,8 @@ def _locally_linear_embedding(
         factor=factor,
         points=X,
     )
+    timer("eigen solve", f"eigen_solver={eigen_solver!r}")
+    return embedding
 
 
 _COMMON_CONSTRAINTS = {
@@ -325,6 +333,9 @@ default='auto'
     n_jobs : int or None, default=None
         Parallel jobs of the neighbour search and of the batched local solves;
         results do not depend on it.
+    verbose : int, default=0
+        From 1 on, print each stage of ``fit`` as it ends (neighbours, local
+        weights, eigen solve) with its time in seconds.
 
     Attributes
     ----------
@@ -378,6 +389,7 @@ default='auto'
     _parameter_constraints: dict = {
         **_COMMON_CONSTRAINTS,
         "neighbors_algorithm": [StrOptions({"auto", "brute", "kd_tree", "ball_tree"})],
+        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -395,6 +407,7 @@ default='auto'
         neighbors_algorithm="auto",
         random_state=None,
         n_jobs=None,
+        verbose=0,
     ):
         self.n_neighbors = n_neighbors
         self.n_components = n_components
@@ -408,6 +421,7 @@ default='auto'
         self.neighbors_algorithm = neighbors_algorithm
         self.random_state = random_state
         self.n_jobs = n_jobs
+        self.verbose = verbose
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -416,6 +430,7 @@ default='auto'
         return tags
 
     def _fit_transform(self, X):
+        timer = StageTimer(type(self).__name__, self.verbose)
         self.nbrs_ = NearestNeighbors(
             n_neighbors=self.n_neighbors,
             algorithm=self.neighbors_algorithm,
@@ -438,8 +453,10 @@ default='auto'
             modified_tol=self.modified_tol,
             random_state=random_state,
             n_jobs=self.n_jobs,
+            timer=timer,
         )
         self._n_features_out = self.embedding_.shape[1]
+        timer.done()
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):

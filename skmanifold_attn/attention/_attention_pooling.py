@@ -1,8 +1,12 @@
 """AttentionPooling: multi-head attention pooling of tokens as a transformer."""
 
+from __future__ import annotations
+
 from numbers import Integral, Real
+from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
@@ -20,6 +24,9 @@ from .._nn._training import NeuralTrainingMixin
 from ._embedding import EMBEDDINGS, POSITIONAL
 from ._network import AttentionNetwork
 from ._pooling import SCORINGS
+
+if TYPE_CHECKING:  # typing_extensions ships with the type checkers
+    from typing_extensions import Self
 
 
 class AttentionPooling(
@@ -414,7 +421,7 @@ class AttentionPooling(
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X: ArrayLike, y: ArrayLike | None = None) -> Self:
         """Train the attention weights.
 
         Parameters
@@ -436,7 +443,12 @@ class AttentionPooling(
         return self._fit(X, y, incremental=False)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y=None, classes=None):
+    def partial_fit(
+        self,
+        X: ArrayLike,
+        y: ArrayLike | None = None,
+        classes: ArrayLike | None = None,
+    ) -> Self:
         """Train for one epoch on ``X`` (no early stopping).
 
         The first call fixes the layout, the task (from ``y``) and the
@@ -462,7 +474,7 @@ class AttentionPooling(
         return self._fit(X, y, incremental=True, classes=classes)
 
     # -- output ----------------------------------------------------------
-    def transform(self, X):
+    def transform(self, X: ArrayLike) -> np.ndarray:
         """Pool each row into ``n_seeds * embed_dim`` values.
 
         Parameters
@@ -479,7 +491,7 @@ class AttentionPooling(
         X = self._validate_tokens(X, reset=False)
         return self._model.transform(self._standardise(X))
 
-    def attention_weights(self, X):
+    def attention_weights(self, X: ArrayLike) -> np.ndarray:
         """Attention weights of every head and seed over the tokens.
 
         Parameters

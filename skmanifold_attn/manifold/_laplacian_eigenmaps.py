@@ -7,10 +7,14 @@ coordinate ``u``, a new row ``x`` gets ``u(x) = sum_j w(x, x_j) u_j /
 ((1 - lambda) d(x))`` from its affinities ``w(x, x_j)`` to the training rows.
 """
 
+from __future__ import annotations
+
 from numbers import Integral, Real
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
+from numpy.typing import ArrayLike
 from scipy.sparse.csgraph import laplacian as csgraph_laplacian
 from sklearn.base import (
     BaseEstimator,
@@ -41,6 +45,9 @@ from ._graph import (
 )
 from ._progress import StageTimer
 from ._validation import check_magnitude
+
+if TYPE_CHECKING:  # typing_extensions ships with the type checkers
+    from typing_extensions import Self
 
 _PRECOMPUTED = ("precomputed", "precomputed_nearest_neighbors")
 # Candidate training neighbours per new row, in multiples of n_neighbors: the
@@ -273,7 +280,7 @@ class LaplacianEigenmaps(
         return detail
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X: ArrayLike | sp.spmatrix, y: ArrayLike | None = None) -> Self:
         """Compute the embedding of the training rows.
 
         Parameters
@@ -342,7 +349,9 @@ class LaplacianEigenmaps(
         timer.done()
         return self
 
-    def fit_transform(self, X, y=None):
+    def fit_transform(
+        self, X: ArrayLike | sp.spmatrix, y: ArrayLike | None = None
+    ) -> np.ndarray:
         """Fit the model and return the embedding of the training rows.
 
         Parameters
@@ -428,7 +437,7 @@ class LaplacianEigenmaps(
         weights[rows, columns] = 0.0
         return weights
 
-    def transform(self, X):
+    def transform(self, X: ArrayLike | sp.spmatrix) -> np.ndarray:
         """Embed new rows by the Nystrom extension.
 
         Parameters

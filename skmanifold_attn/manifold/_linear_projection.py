@@ -5,7 +5,12 @@ Both fit a linear map ``A`` from a generalised eigenproblem
 neighbour graph) and embed any row as ``(x - mean_) @ components_.T``.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
@@ -18,6 +23,9 @@ from ._eigen import generalized_bottom_eigh
 from ._graph import check_connected, fit_neighbors, kneighbors_chunked
 from ._progress import StageTimer
 from ._validation import check_magnitude
+
+if TYPE_CHECKING:  # typing_extensions ships with the type checkers
+    from typing_extensions import Self
 
 LINEAR_DISCONNECTED_WARNING = (
     "Graph is not fully connected: the neighbour graph the projection is "
@@ -81,7 +89,7 @@ class _LinearGraphProjection(
         )
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X: ArrayLike, y: ArrayLike | None = None) -> Self:
         """Learn the projection from the training rows.
 
         Parameters
@@ -111,7 +119,7 @@ class _LinearGraphProjection(
         self._timer.done()
         return self
 
-    def transform(self, X):
+    def transform(self, X: ArrayLike) -> np.ndarray:
         """Project rows on the learned linear map.
 
         Parameters

@@ -7,10 +7,14 @@ in the private modules ``_graph`` (neighbours), ``_local_weights``
 alignment matrices) and ``_eigen`` (the bottom eigenvectors).
 """
 
+from __future__ import annotations
+
 from numbers import Integral, Real
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
+from numpy.typing import ArrayLike
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
@@ -28,6 +32,9 @@ from ._hlle import hessian_neighbors_message
 from ._local_weights import barycenter_weights, locally_linear_map, weight_matrix
 from ._progress import StageTimer
 from ._validation import check_magnitude
+
+if TYPE_CHECKING:  # typing_extensions ships with the type checkers
+    from typing_extensions import Self
 
 METHODS = ("standard", "hessian", "modified", "ltsa")
 
@@ -459,7 +466,7 @@ default='auto'
         timer.done()
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X: ArrayLike, y: ArrayLike | None = None) -> Self:
         """Compute the embedding vectors for data X.
 
         Parameters
@@ -478,7 +485,7 @@ default='auto'
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit_transform(self, X, y=None):
+    def fit_transform(self, X: ArrayLike, y: ArrayLike | None = None) -> np.ndarray:
         """Compute the embedding vectors for data X and transform X.
 
         Parameters
@@ -496,7 +503,7 @@ default='auto'
         self._fit_transform(X)
         return self.embedding_
 
-    def transform(self, X):
+    def transform(self, X: ArrayLike) -> np.ndarray:
         """Transform new points into the embedding space.
 
         Each point is written as a barycentric combination of its
@@ -527,7 +534,7 @@ default='auto'
             n_jobs=self.n_jobs,
         )
 
-    def inverse_transform(self, X):
+    def inverse_transform(self, X: ArrayLike) -> np.ndarray:
         """Map embedding coordinates back to the input space.
 
         The locally linear reconstruction in reverse: each row is written as

@@ -1,9 +1,13 @@
 """VAETransformer: a variational autoencoder as a scikit-learn transformer."""
 
+from __future__ import annotations
+
 import warnings
 from numbers import Integral, Real
+from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
@@ -23,6 +27,9 @@ from .._nn._preprocessing import fit_standardisation
 from .._nn._training import NeuralTrainingMixin
 from ._losses import kl_standard_normal
 from ._model import VAENetwork
+
+if TYPE_CHECKING:  # typing_extensions ships with the type checkers
+    from typing_extensions import Self
 
 # Latent units whose posterior mean varies less than this across the data
 # are counted inactive (Burda et al., 2016, section 5.2).
@@ -434,7 +441,7 @@ class VAETransformer(
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X: ArrayLike, y: ArrayLike | None = None) -> Self:
         """Train the VAE on ``X``.
 
         Parameters
@@ -453,7 +460,7 @@ class VAETransformer(
         return self._train_vae(X, incremental=False)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y=None):
+    def partial_fit(self, X: ArrayLike, y: ArrayLike | None = None) -> Self:
         """Train for one epoch on ``X``, starting a model on the first call.
 
         Parameters
@@ -486,7 +493,7 @@ class VAETransformer(
         self._check_bernoulli_range(X)
         return self._standardise(X, self._model.dtype)
 
-    def transform(self, X):
+    def transform(self, X: ArrayLike) -> np.ndarray:
         """Posterior mean of the latent code of each row.
 
         Parameters
@@ -503,7 +510,7 @@ class VAETransformer(
         mean, _ = self._model.encode(X_model)
         return np.ascontiguousarray(mean)
 
-    def inverse_transform(self, X):
+    def inverse_transform(self, X: ArrayLike) -> np.ndarray:
         """Decode latent codes to rows in the original feature scale.
 
         Parameters
@@ -536,7 +543,11 @@ class VAETransformer(
         X_model += self.mean_
         return X_model
 
-    def sample(self, n_samples=1, random_state=None):
+    def sample(
+        self,
+        n_samples: int = 1,
+        random_state: int | np.random.RandomState | None = None,
+    ) -> np.ndarray:
         """Generate new rows: ``z ~ N(0, I)``, then ``x ~ p(x | z)``.
 
         Parameters
@@ -573,7 +584,7 @@ class VAETransformer(
         mean += noise
         return self._to_original(mean)
 
-    def score_samples(self, X):
+    def score_samples(self, X: ArrayLike) -> np.ndarray:
         """Importance-weighted lower bound on ``log p(x)`` of each row.
 
         The bound (IWAE, ``n_mc_samples`` draws) uses standard-normal draws
@@ -609,7 +620,7 @@ class VAETransformer(
         _, elbo = self._model.bounds(Xs, self._model.score_noise)
         return elbo - self._log_jacobian()
 
-    def score(self, X, y=None):
+    def score(self, X: ArrayLike, y: ArrayLike | None = None) -> float:
         """Mean importance-weighted log-likelihood bound of the rows.
 
         Independent of ``beta``, so :class:`~sklearn.model_selection.GridSearchCV`

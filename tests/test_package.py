@@ -2,6 +2,7 @@
 
 import inspect
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -173,6 +174,7 @@ def test_demo_figure_is_labelled_and_fills_its_canvas():
         plt.close(fig)
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_demo_runs_every_case(tmp_path, capsys):
     results = run_demo(out=tmp_path, plot=True)
@@ -184,6 +186,7 @@ def test_demo_runs_every_case(tmp_path, capsys):
     assert "fit time" in table and "test accuracy" in table
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_readme_example_runs(capsys):
     readme = (ROOT / "README.md").read_text()
@@ -192,3 +195,97 @@ def test_readme_example_runs(capsys):
     for code in blocks:
         exec(compile(code, "README.md", "exec"), {})
     assert "n_neighbors" in capsys.readouterr().out
+
+
+def _pyproject():
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())
+
+
+def test_package_metadata():
+    project = _pyproject()["project"]
+    assert project["license"] == "BSD-3-Clause"
+    assert project["license-files"] == ["LICENSE"]
+    assert "BSD 3-Clause License" in (ROOT / "LICENSE").read_text()
+    assert project["authors"] and all(a.get("name") for a in project["authors"])
+    assert "Typing :: Typed" in project["classifiers"]
+    package_data = _pyproject()["tool"]["setuptools"]["package-data"]
+    assert "py.typed" in package_data["skmanifold_attn"]
+    assert (ROOT / "skmanifold_attn" / "py.typed").is_file()
+
+
+def test_console_script_runs_the_cli():
+    target = _pyproject()["project"]["scripts"]["skmanifold-attn"]
+    module, name = target.split(":")
+    assert getattr(__import__(module, fromlist=[name]), name) is main
+    assert main([]) == 0
+
+
+def test_readme_test_command_is_what_ci_runs():
+    # .ci/run takes the first README line of this form and runs it as is, in
+    # a fresh virtualenv: so CI runs every test, the slow ones included.
+    readme = (ROOT / "README.md").read_text()
+    command = re.search(r'^\s*(pip install -e "\.\[test\]" && pytest.*)$', readme, re.M)
+    assert command and command.group(1).strip() == 'pip install -e ".[test]" && pytest'
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "grep" in ci and "README.md" in ci and 'eval "$test_command"' in ci
+    assert "not slow" not in ci
+
+
+def _public_methods(cls):
+    for name, member in inspect.getmembers(cls, inspect.isfunction):
+        if name.startswith("_"):
+            continue
+        if (member.__module__ or "").startswith("skmanifold_attn"):
+            yield name, member
+
+
+@pytest.mark.parametrize("name, cls", ESTIMATORS)
+def test_public_methods_are_annotated(name, cls):
+    methods = dict(_public_methods(cls))
+    assert "fit" in methods and "transform" in methods
+    for method_name, method in methods.items():
+        signature = inspect.signature(method)
+        for param in list(signature.parameters.values())[1:]:
+            assert param.annotation is not param.empty, (
+                f"{name}.{method_name}: {param.name} has no annotation"
+            )
+        assert signature.return_annotation is not signature.empty, (
+            f"{name}.{method_name} has no return annotation"
+        )
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_wheel_holds_license_types_marker_and_console_script(tmp_path):
+    import zipfile
+
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(ROOT / name, source / name)
+    shutil.copytree(
+        ROOT / "skmanifold_attn",
+        source / "skmanifold_attn",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", "dist", "."],
+        cwd=source,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    (wheel,) = (source / "dist").glob("*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "skmanifold_attn/py.typed" in names
+    assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names), names
+    metadata = zipfile.ZipFile(wheel).read(
+        next(n for n in names if n.endswith(".dist-info/METADATA"))
+    )
+    assert b"License-Expression: BSD-3-Clause" in metadata
+    assert b"Author: The skmanifold_attn developers" in metadata
+    entry_points = zipfile.ZipFile(wheel).read(
+        next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
+    )
+    assert b"skmanifold-attn = skmanifold_attn._cli:main" in entry_points

@@ -41,7 +41,7 @@ html_title = f"skmanifold_attn {release}"
 # Gallery pages are code: give them the page's full width (no sidebars), so
 # that an 88-column line is not cut off on a 1280-pixel screen.
 html_theme_options = {
-    "secondary_sidebar_items": {"**": ["page-toc"], "auto_examples/**": []},
+    "secondary_sidebar_items": {"auto_examples/**": []},
 }
 html_sidebars = {"auto_examples/**": [], "index": []}
 

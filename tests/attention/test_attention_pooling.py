@@ -38,6 +38,7 @@ def make_bags(n_bags, bag_size=10, seed=0):
 # -- evidence ---------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_digits_as_eight_row_tokens_reach_095_cross_validated():
     # The reference design: per-token embedding, embed_dim 32, 4 heads,

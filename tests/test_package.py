@@ -255,6 +255,20 @@ def test_public_methods_are_annotated(name, cls):
         )
 
 
+def test_public_functions_are_annotated():
+    functions = [
+        getattr(skmanifold_attn, name)
+        for name in skmanifold_attn.__all__
+        if inspect.isfunction(getattr(skmanifold_attn, name))
+    ]
+    assert functions
+    for function in functions:
+        signature = inspect.signature(function)
+        assert signature.return_annotation is not signature.empty
+        for param in signature.parameters.values():
+            assert param.annotation is not param.empty, (function, param.name)
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_wheel_holds_license_types_marker_and_console_script(tmp_path):

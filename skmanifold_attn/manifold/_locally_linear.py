@@ -169,20 +169,20 @@ _COMMON_CONSTRAINTS = {
     prefer_skip_nested_validation=True,
 )
 def locally_linear_embedding(
-    X,
+    X: ArrayLike | NearestNeighbors,
     *,
-    n_neighbors,
-    n_components,
-    reg=1e-3,
-    eigen_solver="auto",
-    tol=1e-6,
-    max_iter=100,
-    method="standard",
-    hessian_tol=1e-4,
-    modified_tol=1e-12,
-    random_state=None,
-    n_jobs=None,
-):
+    n_neighbors: int,
+    n_components: int,
+    reg: float = 1e-3,
+    eigen_solver: str = "auto",
+    tol: float = 1e-6,
+    max_iter: int = 100,
+    method: str = "standard",
+    hessian_tol: float = 1e-4,
+    modified_tol: float = 1e-12,
+    random_state: int | np.random.RandomState | None = None,
+    n_jobs: int | None = None,
+) -> tuple[np.ndarray, float]:
     """Perform a Locally Linear Embedding analysis on the data.
 
     A drop-in for :func:`sklearn.manifold.locally_linear_embedding`: same

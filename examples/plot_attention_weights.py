@@ -31,8 +31,14 @@ from skmanifold_attn import AttentionPooling
 # --------------------
 X, y = load_digits(return_X_y=True)
 X = MinMaxScaler().fit_transform(X).astype(np.float32)
+# Training stops once the loss improves by less than tol for n_iter_no_change
+# epochs (about 50 epochs here), well before max_iter.
 digits_pool = AttentionPooling(
-    token_dim=8, scoring="gated", max_iter=40, learning_rate_init=3e-3, random_state=0
+    token_dim=8,
+    scoring="gated",
+    learning_rate_init=3e-3,
+    tol=1e-3,
+    random_state=0,
 )
 pipe = make_pipeline(digits_pool, LogisticRegression(max_iter=2000))
 print(f"digits, 3-fold accuracy: {cross_val_score(pipe, X, y, cv=3).mean():.3f}")
@@ -62,8 +68,9 @@ bag_pool = AttentionPooling(
     token_dim=2,
     embedding="shared",
     embed_dim=16,
-    max_iter=60,
     learning_rate_init=3e-3,
+    # Stop when the held-out accuracy stops improving; keep the best weights.
+    early_stopping=True,
     random_state=0,
 ).fit(X_bags, y_bags)
 bag_weights = bag_pool.attention_weights(X_bags[:16]).mean(axis=(1, 2))
@@ -74,7 +81,7 @@ print(f"largest weight on the target instance in {found.mean():.0%} of positive 
 # %%
 # The heatmaps
 # ------------
-fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.5))
+fig, (left, right) = plt.subplots(1, 2, figsize=(10, 5))
 image = left.imshow(per_class, cmap="viridis", aspect="auto")
 left.set_xlabel("image row (token)")
 left.set_ylabel("digit")

@@ -51,8 +51,8 @@ models = {
     ),
 }
 
-fig, axes = plt.subplots(1, 4, figsize=(16, 4.2))
-for ax, (name, model) in zip(axes, models.items(), strict=True):
+fig, axes = plt.subplots(2, 2, figsize=(8, 8))
+for ax, (name, model) in zip(axes.flat, models.items(), strict=True):
     Z_train = model.fit_transform(X_train)
     Z_new = model.transform(X_new)
     score = (

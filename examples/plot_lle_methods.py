@@ -24,8 +24,9 @@ from skmanifold_attn import LocallyLinearEmbedding
 X, colour = make_swiss_roll(1500, random_state=0)
 params = dict(n_neighbors=12, n_components=2, random_state=0)
 
-fig, axes = plt.subplots(1, 4, figsize=(16, 4.2))
-for ax, method in zip(axes, ["standard", "modified", "hessian", "ltsa"], strict=True):
+fig, axes = plt.subplots(2, 2, figsize=(8, 8))
+methods = ["standard", "modified", "hessian", "ltsa"]
+for ax, method in zip(axes.flat, methods, strict=True):
     start = time.perf_counter()
     ours = LocallyLinearEmbedding(method=method, **params).fit(X)
     ours_time = time.perf_counter() - start
@@ -48,7 +49,7 @@ for ax, method in zip(axes, ["standard", "modified", "hessian", "ltsa"], strict=
     ax.set_title(
         f"{method}\nours {ours_time:.2f} s, sklearn {sklearn_time:.2f} s\n"
         f"Procrustes residual {residual:.0e}",
-        fontsize=9,
+        fontsize=10,
     )
     ax.set_xticks([])
     ax.set_yticks([])

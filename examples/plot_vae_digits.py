@@ -29,7 +29,10 @@ vae = VAETransformer(
     decoder="bernoulli",
     hidden_layer_sizes=(128,),
     learning_rate_init=3e-3,
-    max_iter=150,
+    # Training stops once the loss improves by less than tol (in nats per
+    # row) for n_iter_no_change epochs: about 110 epochs here.
+    tol=1e-2,
+    max_iter=300,
     random_state=0,
 )
 Z = vae.fit_transform(X)
@@ -49,7 +52,7 @@ images = vae.inverse_transform(grid).reshape(n_grid, n_grid, 8, 8)
 images = np.pad(images, ((0, 0), (0, 0), (1, 1), (1, 1)))
 mosaic = images.transpose(0, 2, 1, 3).reshape(n_grid * 10, n_grid * 10)
 
-fig, (ax_latent, ax_grid) = plt.subplots(1, 2, figsize=(12, 5.5))
+fig, (ax_latent, ax_grid) = plt.subplots(1, 2, figsize=(11, 5))
 points = ax_latent.scatter(Z[:, 0], Z[:, 1], c=y, cmap="tab10", s=6)
 ax_latent.set_xlabel("latent 0")
 ax_latent.set_ylabel("latent 1")

@@ -1,13 +1,26 @@
-"""Command line interface: ``python -m skmanifold_attn demo``."""
+"""Command line interface: ``skmanifold-attn demo`` or ``python -m skmanifold_attn``."""
 
 import argparse
+import sys
+from pathlib import Path
 
 from ._version import __version__
 
 
+def _prog():
+    # The console script and ``python -m`` run the same main(); the help
+    # names whichever the user typed.
+    if Path(sys.argv[0] or "").name.startswith("skmanifold-attn"):
+        return "skmanifold-attn"
+    return "python -m skmanifold_attn"
+
+
 def _build_parser():
+    from ._demo import DEMO_CASES
+
+    short = ", ".join(min(case.names(), key=len) for case in DEMO_CASES)
     parser = argparse.ArgumentParser(
-        prog="python -m skmanifold_attn",
+        prog=_prog(),
         description=(
             "skmanifold_attn: scikit-learn compatible manifold embeddings, "
             "attention pooling and variational autoencoders in numpy."
@@ -24,7 +37,8 @@ def _build_parser():
             "Fit each estimator of the suite inside a scikit-learn Pipeline on the "
             "digits data that ships with scikit-learn (no download), tune it with a "
             "small GridSearchCV, print a table of fit time and held-out accuracy of "
-            "a downstream classifier, and save a PNG of the 2-D embeddings."
+            "a downstream classifier, and save a PNG of the 2-D embeddings "
+            "(without matplotlib: the table only)."
         ),
     )
     demo.add_argument(
@@ -36,7 +50,10 @@ def _build_parser():
         "--only",
         nargs="+",
         metavar="NAME",
-        help="run only the named demo rows (e.g. PCA LocallyLinearEmbedding)",
+        help=(
+            "run only these rows, named as the table prints them, by class or by "
+            "short name, in any case (e.g. --only PCA LLE NPE); rows: " + short
+        ),
     )
     demo.add_argument(
         "--no-plot", action="store_true", help="skip the figure (no matplotlib needed)"
@@ -44,6 +61,7 @@ def _build_parser():
     demo.add_argument(
         "--random-state", type=int, default=0, help="seed (default: %(default)s)"
     )
+    demo.set_defaults(demo_parser=demo)
     return parser
 
 
@@ -55,8 +73,12 @@ def main(argv=None):
         parser.print_help()
         return 0
     if args.command == "demo":
-        from ._demo import run_demo
+        from ._demo import run_demo, select_cases
 
+        try:
+            select_cases(args.only)
+        except ValueError as exc:
+            args.demo_parser.error(str(exc))
         run_demo(
             out=args.out,
             only=args.only,

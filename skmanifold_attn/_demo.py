@@ -43,12 +43,22 @@ class DemoCase:
         the estimator and whose last step is a classifier.
     param_grid : dict
         Grid of the small GridSearchCV run on the training split.
+    aliases : tuple of str
+        Short names ``--only`` accepts besides ``name`` and the class name.
     """
 
     name: str
     estimator_class: type | None
     make_pipeline: Callable
     param_grid: dict = field(default_factory=dict)
+    aliases: tuple = ()
+
+    def names(self):
+        """Every name ``--only`` accepts for this row."""
+        names = [self.name, *self.aliases]
+        if self.estimator_class is not None:
+            names.append(self.estimator_class.__name__)
+        return list(dict.fromkeys(names))
 
 
 def _named(embed, *, scale=None, random_state=0):
@@ -136,18 +146,21 @@ DEMO_CASES = [
         estimator_class=None,
         make_pipeline=_pca_pipeline,
         param_grid={"embed__n_components": [2, 10]},
+        aliases=("PCA",),
     ),
     DemoCase(
         name="LocallyLinearEmbedding",
         estimator_class=LocallyLinearEmbedding,
         make_pipeline=_lle_pipeline,
         param_grid={"embed__n_neighbors": [10, 20]},
+        aliases=("LLE",),
     ),
     DemoCase(
         name="LaplacianEigenmaps",
         estimator_class=LaplacianEigenmaps,
         make_pipeline=_laplacian_eigenmaps_pipeline,
         param_grid={"embed__n_neighbors": [10, 20]},
+        aliases=("LE",),
     ),
     DemoCase(
         name="PCA(30) + NPE",
@@ -157,6 +170,7 @@ DEMO_CASES = [
         ),
         # From 8 neighbours on, every fold's digits graph is connected.
         param_grid={"embed__n_neighbors": [8, 12]},
+        aliases=("NPE",),
     ),
     DemoCase(
         name="PCA(30) + LPP",
@@ -166,6 +180,7 @@ DEMO_CASES = [
         ),
         # From 8 neighbours on, every fold's digits graph is connected.
         param_grid={"embed__n_neighbors": [8, 12]},
+        aliases=("LPP",),
     ),
     DemoCase(
         name="AttentionPooling",
@@ -178,8 +193,69 @@ DEMO_CASES = [
         estimator_class=VAETransformer,
         make_pipeline=_vae_pipeline,
         param_grid={"embed__n_components": [2, 8]},
+        aliases=("VAE",),
     ),
 ]
+
+
+def _key(name):
+    return " ".join(str(name).lower().split())
+
+
+def select_cases(only=None):
+    """The demo rows named in ``only``, in the table's order.
+
+    Parameters
+    ----------
+    only : list of str or None, default=None
+        Row names as the table prints them (``"PCA(30) + NPE"``), class names
+        (``NeighborhoodPreservingEmbedding``) or short names (``NPE``), in any
+        case. None or empty selects every row.
+
+    Returns
+    -------
+    cases : list of DemoCase
+        The selected rows.
+
+    Raises
+    ------
+    ValueError
+        If a name matches no row; the message lists the valid names.
+    """
+    if not only:
+        return list(DEMO_CASES)
+    wanted = {_key(name): name for name in only}
+    matched = set()
+    cases = []
+    for case in DEMO_CASES:
+        hits = {_key(name) for name in case.names()} & set(wanted)
+        if hits:
+            cases.append(case)
+            matched |= hits
+    unknown = [name for key, name in wanted.items() if key not in matched]
+    if unknown:
+        valid = "; ".join(" | ".join(case.names()) for case in DEMO_CASES)
+        raise ValueError(
+            f"No demo row is named {', '.join(map(repr, unknown))}. Valid names "
+            f"(any case; one row per group): {valid}."
+        )
+    return cases
+
+
+def matplotlib_available():
+    """Whether matplotlib can be imported (the demo figure needs it)."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+NO_MATPLOTLIB = (
+    "matplotlib is not installed: the table is printed, the figure is skipped. "
+    'For the figure, install the examples extra (pip install ".[examples]" from '
+    "a checkout) or matplotlib itself."
+)
 
 
 def _load_data(random_state):
@@ -207,9 +283,10 @@ def run_demo(*, out="demo_output", only=None, plot=True, random_state=0, cv=3):
     out : str or Path, default="demo_output"
         Folder for the figure ``embeddings.png``.
     only : list of str or None, default=None
-        Names of the rows to run (all when None).
+        Names of the rows to run (all when None); see :func:`select_cases`.
     plot : bool, default=True
-        Whether to write the figure (needs matplotlib).
+        Whether to write the figure. Without matplotlib the figure is skipped
+        with a message saying how to get it.
     random_state : int, default=0
         Seed of the split and of every estimator.
     cv : int, default=3
@@ -219,24 +296,20 @@ def run_demo(*, out="demo_output", only=None, plot=True, random_state=0, cv=3):
     -------
     results : list of dict
         One dict per row with ``name``, ``fit_time``, ``best_params``,
-        ``test_accuracy`` and ``embedding`` (2-D coordinates of the test rows).
+        ``test_accuracy``, ``n_dims`` (dimension of the embedding) and
+        ``embedding`` (2-D coordinates of the test rows: a PCA projection when
+        ``n_dims`` is above 2).
+
+    Raises
+    ------
+    ValueError
+        If a name in ``only`` matches no row.
     """
-    cases = DEMO_CASES
-    if only:
-        wanted = {name.lower() for name in only}
-        cases = [
-            case
-            for case in DEMO_CASES
-            if case.name.lower() in wanted
-            or (
-                case.estimator_class and case.estimator_class.__name__.lower() in wanted
-            )
-        ]
-        if not cases:
-            raise SystemExit(
-                f"No demo row matches {only}; rows are: "
-                + ", ".join(case.name for case in DEMO_CASES)
-            )
+    cases = select_cases(only)
+    if plot and not matplotlib_available():
+        # Say so before the grid searches, not after them.
+        print(NO_MATPLOTLIB + "\n")
+        plot = False
     X_train, X_test, y_train, y_test = _load_data(random_state)
     print(
         f"digits: {X_train.shape[0]} training rows, {X_test.shape[0]} test rows, "
@@ -258,7 +331,8 @@ def run_demo(*, out="demo_output", only=None, plot=True, random_state=0, cv=3):
             search.fit(X_train, y_train)
         fit_time = time.perf_counter() - start
         accuracy = search.score(X_test, y_test)
-        embedding = _two_d(search.best_estimator_[:-1].transform(X_test))
+        Z_test = np.asarray(search.best_estimator_[:-1].transform(X_test))
+        embedding = _two_d(Z_test)
         params = ", ".join(
             f"{key.split('__', 1)[-1]}={value}"
             for key, value in sorted(search.best_params_.items())
@@ -270,6 +344,7 @@ def run_demo(*, out="demo_output", only=None, plot=True, random_state=0, cv=3):
                 "fit_time": fit_time,
                 "best_params": search.best_params_,
                 "test_accuracy": accuracy,
+                "n_dims": Z_test.shape[1],
                 "embedding": embedding,
             }
         )
@@ -279,6 +354,103 @@ def run_demo(*, out="demo_output", only=None, plot=True, random_state=0, cv=3):
     return results
 
 
+def _grid_shape(n_slots):
+    # Slide-shaped (wider than tall): at most 4 slots a line.
+    n_rows = -(-n_slots // 4)
+    return n_rows, -(-n_slots // n_rows)
+
+
+def _view_limits(Z):
+    # A few far-out rows would squash the rest into a corner: frame the
+    # central 98% of the points on each axis.
+    low, high = np.percentile(Z, [1, 99], axis=0)
+    pad = 0.06 * (high - low) + 1e-12
+    return (low[0] - pad[0], high[0] + pad[0]), (low[1] - pad[1], high[1] + pad[1])
+
+
+FIGURE_NOTES = (
+    "How to read it",
+    "Points: the held-out digits (30% of the rows,\nnever seen in fitting), "
+    "coloured by digit.\n\n"
+    "Panels of more than 2 dimensions show a\n2-D PCA projection of that space.\n\n"
+    "Accuracy: a LogisticRegression fitted on the\nembedded training rows, "
+    "scored on the\nheld-out rows.\n\n"
+    "Axes: clipped to the central 98% of the\npoints on each axis.",
+)
+
+
+def demo_figure(results, y):
+    """The demo figure: one panel per row and a panel of notes and legend.
+
+    Parameters
+    ----------
+    results : list of dict
+        What :func:`run_demo` returns.
+    y : array-like of shape (n_test,)
+        Digit of each held-out row (colours).
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+        The figure, slide-shaped (16:9 for the full demo).
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+
+    n_rows, n_cols = _grid_shape(len(results) + 1)
+    fig, axes = plt.subplots(
+        n_rows,
+        n_cols,
+        figsize=(3.3 * n_cols, 3.5 * n_rows + 0.6),
+        squeeze=False,
+        layout="constrained",
+    )
+    colours = plt.get_cmap("tab10")
+    for ax, result in zip(axes.flat, results, strict=False):
+        Z = result["embedding"]
+        ax.scatter(Z[:, 0], Z[:, 1], c=colours(np.asarray(y) % 10), s=7, lw=0)
+        n_dims = result.get("n_dims", 2)
+        view = f"{n_dims}-D, PCA view" if n_dims > 2 else f"{n_dims}-D"
+        ax.set_title(
+            f"{result['name']}\n{view} · accuracy {result['test_accuracy']:.3f}"
+            f" · {result['fit_time']:.1f} s",
+            fontsize=10,
+        )
+        xlim, ylim = _view_limits(Z)
+        ax.set_xlim(*xlim)
+        ax.set_ylim(*ylim)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    notes = list(axes.flat)[len(results)]
+    notes.axis("off")
+    title, text = FIGURE_NOTES
+    notes.text(0.0, 1.0, title, fontsize=11, weight="bold", va="top")
+    notes.text(0.0, 0.9, text, fontsize=8.5, va="top", linespacing=1.25)
+    handles = [
+        Line2D([], [], ls="", marker="o", color=colours(d), label=str(d))
+        for d in range(10)
+    ]
+    notes.legend(
+        handles=handles,
+        title="digit",
+        ncols=5,
+        loc="lower left",
+        bbox_to_anchor=(0.0, 0.0),
+        fontsize=9,
+        handletextpad=0.1,
+        columnspacing=0.8,
+        frameon=False,
+    )
+    for ax in list(axes.flat)[len(results) + 1 :]:
+        ax.axis("off")
+    fig.suptitle(
+        "Digits embedded by each estimator (fitted on 70% of the rows, "
+        "tuned by GridSearchCV)",
+        fontsize=12,
+    )
+    return fig
+
+
 def _plot(results, y, out):
     import matplotlib
 
@@ -286,35 +458,8 @@ def _plot(results, y, out):
     import matplotlib.pyplot as plt
 
     out.mkdir(parents=True, exist_ok=True)
-    n = len(results)
-    n_cols = min(n, 3)
-    n_rows = -(-n // n_cols)
-    fig, axes = plt.subplots(
-        n_rows, n_cols, figsize=(4.2 * n_cols, 4 * n_rows), squeeze=False
-    )
-    for ax, result in zip(axes.flat, results, strict=False):
-        Z = result["embedding"]
-        points = ax.scatter(
-            Z[:, 0], Z[:, 1], c=y, cmap="tab10", s=6, vmin=-0.5, vmax=9.5
-        )
-        ax.set_title(
-            f"{result['name']}\naccuracy {result['test_accuracy']:.3f}, "
-            f"fit {result['fit_time']:.1f} s",
-            fontsize=9,
-        )
-        # A few far-out rows would squash the rest into a corner: frame the
-        # central 98% of the points.
-        low, high = np.percentile(Z, [1, 99], axis=0)
-        pad = 0.08 * (high - low) + 1e-12
-        ax.set_xlim(low[0] - pad[0], high[0] + pad[0])
-        ax.set_ylim(low[1] - pad[1], high[1] + pad[1])
-        ax.set_xticks([])
-        ax.set_yticks([])
-    for ax in list(axes.flat)[n:]:
-        ax.axis("off")
-    fig.colorbar(points, ax=axes.ravel().tolist(), ticks=range(10), label="digit")
-    fig.suptitle("Held-out digits in each estimator's space (2-D view)")
+    fig = demo_figure(results, y)
     path = out / "embeddings.png"
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=120)
     plt.close(fig)
     return path

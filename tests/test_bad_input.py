@@ -6,6 +6,7 @@ wording. Never a silent NaN, a hang, an error from deep inside numpy/scipy, or
 a modified input array.
 """
 
+import inspect
 import re
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
 from sklearn.utils import get_tags
 
 import skmanifold_attn
@@ -173,3 +175,58 @@ def test_dataframe_with_column_names(estimator):
     np.testing.assert_array_equal(estimator.feature_names_in_, columns)
     assert len(estimator.get_feature_names_out()) == np.asarray(Z).shape[1]
     pd.testing.assert_frame_equal(df, df_before)
+
+
+# Methods that need no fitted model: construction, parameters, metadata
+# routing and output configuration (scikit-learn's API), and fitting itself.
+_NO_FIT_NEEDED = {"fit", "fit_transform", "partial_fit", "get_params"}
+_NO_FIT_NEEDED_PREFIXES = ("set_", "get_metadata_routing")
+
+
+def _public_methods(estimator):
+    """Names of the public methods of an estimator, discovered, not listed."""
+    names = []
+    for name in dir(type(estimator)):
+        if name.startswith("_") or name in _NO_FIT_NEEDED:
+            continue
+        if name.startswith(_NO_FIT_NEEDED_PREFIXES):
+            continue
+        attr = inspect.getattr_static(type(estimator), name)
+        if isinstance(attr, property):
+            continue
+        if callable(getattr(estimator, name, None)):
+            names.append(name)
+    return sorted(names)
+
+
+def _arguments(method, X):
+    """Positional arguments of one call; parameters with defaults keep them."""
+    args = []
+    for param in inspect.signature(method).parameters.values():
+        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            continue
+        if param.default is not param.empty:
+            continue
+        if param.name in ("X", "Z"):
+            args.append(X)
+        elif param.name == "y":
+            args.append(None)
+        elif param.name == "n_samples":
+            args.append(2)
+        else:  # a new method with an argument this test does not know yet
+            raise AssertionError(f"no value for argument {param.name!r}")
+    return args
+
+
+@pytest.mark.parametrize("estimator", FAST_INSTANCES, ids=instance_id)
+def test_every_public_method_raises_not_fitted_before_fit(estimator):
+    estimator = clone(estimator)
+    methods = _public_methods(estimator)
+    # The discovery finds what a user calls after fit (it cannot be vacuous).
+    assert "transform" in methods and "get_feature_names_out" in methods, methods
+    X = _good_data()
+    for name in methods:
+        method = getattr(estimator, name)
+        args = _arguments(method, X)
+        with pytest.raises(NotFittedError):
+            method(*args)

@@ -316,9 +316,16 @@ class NeuralTrainingMixin:
                 self.best_loss_ = min(self.best_loss_, loss)
 
             if self.verbose:
+                # Say what the numbers are: the models name their objective.
+                loss_name = getattr(model, "loss_name", None)
                 line = f"Epoch {self.n_iter_}: loss = {loss:.6f}"
+                if loss_name:
+                    line += f" ({loss_name})"
                 if early_stopping:
-                    line += f", validation score = {self.validation_scores_[-1]:.6f}"
+                    score_name = getattr(model, "validation_name", None) or "score"
+                    line += (
+                        f", validation {score_name} = {self.validation_scores_[-1]:.6f}"
+                    )
                 line += f", {time.perf_counter() - start:.2f} s"
                 print(line, flush=True)
 

@@ -1,8 +1,12 @@
 """AttentionPooling: multi-head attention pooling of tokens as a transformer."""
 
+from __future__ import annotations
+
 from numbers import Integral, Real
+from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
@@ -33,6 +37,9 @@ ARCHITECTURE = (
     "n_layers",
 )
 
+if TYPE_CHECKING:  # typing_extensions ships with the type checkers
+    from typing_extensions import Self
+
 
 class AttentionPooling(
     ClassNamePrefixFeaturesOutMixin,
@@ -60,6 +67,11 @@ class AttentionPooling(
     its own mean and scale, so raw tables with columns on different scales
     work; with ``embedding="shared"`` every within-token column has one mean
     and scale for all positions, which keeps the tokens interchangeable.
+
+    ``X`` is 2-D, as for any scikit-learn transformer: tokens held as a 3-D
+    array ``T`` of shape ``(n_samples, n_tokens, token_dim)`` are passed as
+    ``T.reshape(len(T), -1)`` with that ``token_dim`` (a 3-D array is refused
+    with this advice).
 
     Parameters
     ----------
@@ -263,7 +275,37 @@ class AttentionPooling(
         # only takes effect at the next fresh fit.
         return self.token_dim if reset else self._model.token_dim
 
+    def _refuse_token_arrays(self, X, reset):
+        # 2-D X keeps the estimator a plain scikit-learn transformer
+        # (pipelines, column transformers, feature names): a 3-D array of
+        # tokens gets the exact reshape to make instead of sklearn's generic
+        # "Found array with dim 3".
+        shape = getattr(X, "shape", None)
+        if shape is None and isinstance(X, (list, tuple)):
+            try:
+                shape = np.shape(X)
+            except ValueError:  # ragged: left to validate_data
+                return
+        if shape is None or len(shape) != 3:
+            return
+        n, n_tokens, token_dim = shape
+        message = (
+            f"{type(self).__name__} takes 2-D X of shape (n_samples, n_tokens * "
+            "token_dim), each token a block of token_dim contiguous columns; got "
+            f"a 3-D array of shape {tuple(shape)}. Pass "
+            f"X.reshape({n}, {n_tokens * token_dim}), i.e. X.reshape(len(X), -1), "
+        )
+        current = self._fitted_token_dim(reset)
+        if reset:
+            message += f"with token_dim={token_dim}"
+            if current != token_dim:
+                message += f" (it is {current} now)"
+        else:
+            message += f"as in fit (this model has token_dim={current})"
+        raise ValueError(message + ".")
+
     def _validate_tokens(self, X, reset):
+        self._refuse_token_arrays(X, reset)
         X = validate_data(
             self,
             X,
@@ -389,7 +431,7 @@ class AttentionPooling(
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X: ArrayLike, y: ArrayLike | None = None) -> Self:
         """Train the attention weights.
 
         Parameters
@@ -412,7 +454,12 @@ class AttentionPooling(
         return self._fit(X, y, incremental=False)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y=None, classes=None):
+    def partial_fit(
+        self,
+        X: ArrayLike,
+        y: ArrayLike | None = None,
+        classes: ArrayLike | None = None,
+    ) -> Self:
         """Train for one epoch on ``X`` (no early stopping).
 
         The first call fixes the layout, the task (from ``y``) and the
@@ -438,7 +485,7 @@ class AttentionPooling(
         return self._fit(X, y, incremental=True, classes=classes)
 
     # -- output ----------------------------------------------------------
-    def transform(self, X):
+    def transform(self, X: ArrayLike) -> np.ndarray:
         """Pool each row into ``n_seeds * embed_dim`` values.
 
         Parameters
@@ -455,7 +502,7 @@ class AttentionPooling(
         X = self._validate_tokens(X, reset=False)
         return self._model.transform(self._standardise(X))
 
-    def attention_weights(self, X):
+    def attention_weights(self, X: ArrayLike) -> np.ndarray:
         """Attention weights of every head and seed over the tokens.
 
         Parameters

@@ -234,6 +234,24 @@ class AttentionNetwork:
         self._encode_backward(self.head.backward(d_output))
         return loss, self.grads
 
+    @property
+    def loss_name(self):
+        """What the training loss is (for the verbose lines)."""
+        return {
+            "classification": "cross-entropy in nats per row",
+            "regression": "half squared error per row (standardised targets)",
+            "masked": "half squared error of the hidden tokens",
+        }[self.task]
+
+    @property
+    def validation_name(self):
+        """What ``validation_score`` is (for the verbose lines)."""
+        return {
+            "classification": "accuracy",
+            "regression": "R^2",
+            "masked": "minus the hidden tokens' half squared error",
+        }[self.task]
+
     def validation_score(self, X, y):
         """Accuracy, R² or minus the masked-token loss (higher is better)."""
         if self.task == "masked":

@@ -125,7 +125,7 @@ DISCONNECTED_WARNING = (
 )
 
 
-def check_connected(adjacency, *, remedy):
+def check_connected(adjacency, *, remedy, message=DISCONNECTED_WARNING):
     """Warn, with scikit-learn's wording, when the graph has several components.
 
     Parameters
@@ -134,6 +134,9 @@ def check_connected(adjacency, *, remedy):
         Symmetric affinity matrix.
     remedy : str
         What the user can do about it, appended to the warning.
+    message : str, default=DISCONNECTED_WARNING
+        First sentence of the warning: scikit-learn's for the spectral
+        embeddings, one of their own for the linear projections.
 
     Returns
     -------
@@ -149,8 +152,7 @@ def check_connected(adjacency, *, remedy):
     )
     if n_components > 1:
         warnings.warn(
-            f"{DISCONNECTED_WARNING} It has {n_components} connected components; "
-            f"{remedy}",
+            f"{message} It has {n_components} connected components; {remedy}",
             UserWarning,
             stacklevel=3,
         )

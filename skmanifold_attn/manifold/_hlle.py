@@ -25,6 +25,17 @@ from ._local_blocks import (
 )
 
 
+def hessian_neighbors_message(n_neighbors, n_components):
+    """Error text of too few neighbours for Hessian LLE, with the numbers."""
+    needed = n_components * (n_components + 3) // 2
+    return (
+        "for method='hessian', n_neighbors must be greater than "
+        f"[n_components * (n_components + 3) / 2] = {needed} for "
+        f"n_components={n_components}; got n_neighbors={n_neighbors}. Use "
+        f"n_neighbors >= {needed + 1}."
+    )
+
+
 def _hessian_blocks(X, neighbors, n_components, hessian_tol):
     """Blocks ``W W^T`` of one chunk of neighbourhoods."""
     local = X[neighbors]
@@ -97,10 +108,7 @@ def hessian_lle_matrix(X, neighbors, *, n_components, hessian_tol, n_jobs=None):
     n_samples, n_neighbors = neighbors.shape
     n_quadratic = n_components * (n_components + 1) // 2
     if n_neighbors <= n_components + n_quadratic:
-        raise ValueError(
-            "for method='hessian', n_neighbors must be greater than "
-            "[n_components * (n_components + 3) / 2]"
-        )
+        raise ValueError(hessian_neighbors_message(n_neighbors, n_components))
     slices = chunk_slices(n_samples, n_neighbors * max(n_neighbors, X.shape[1]))
     blocks = np.empty((n_samples, n_neighbors, n_neighbors))
 

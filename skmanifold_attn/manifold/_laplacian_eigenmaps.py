@@ -7,10 +7,14 @@ coordinate ``u``, a new row ``x`` gets ``u(x) = sum_j w(x, x_j) u_j /
 ((1 - lambda) d(x))`` from its affinities ``w(x, x_j)`` to the training rows.
 """
 
+from __future__ import annotations
+
 from numbers import Integral, Real
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
+from numpy.typing import ArrayLike
 from scipy.sparse.csgraph import laplacian as csgraph_laplacian
 from sklearn.base import (
     BaseEstimator,
@@ -39,7 +43,11 @@ from ._graph import (
     row_index,
     symmetric_knn_affinity,
 )
+from ._progress import StageTimer
 from ._validation import check_magnitude
+
+if TYPE_CHECKING:  # typing_extensions ships with the type checkers
+    from typing_extensions import Self
 
 _PRECOMPUTED = ("precomputed", "precomputed_nearest_neighbors")
 # Candidate training neighbours per new row, in multiples of n_neighbors: the
@@ -104,6 +112,10 @@ class LaplacianEigenmaps(
         ``max(n_samples / 10, 1)``.
     n_jobs : int, default=None
         Parallel jobs of the neighbour searches.
+    verbose : int, default=0
+        From 1 on, print each stage of ``fit`` as it ends (affinity graph, Laplacian,
+        eigen solve) with its
+        time in seconds.
 
     Attributes
     ----------
@@ -164,6 +176,7 @@ class LaplacianEigenmaps(
         "eigen_tol": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
         "n_neighbors": [Interval(Integral, 1, None, closed="left"), None],
         "n_jobs": [None, Integral],
+        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -177,6 +190,7 @@ class LaplacianEigenmaps(
         eigen_tol="auto",
         n_neighbors=None,
         n_jobs=None,
+        verbose=0,
     ):
         self.n_components = n_components
         self.affinity = affinity
@@ -186,6 +200,7 @@ class LaplacianEigenmaps(
         self.eigen_tol = eigen_tol
         self.n_neighbors = n_neighbors
         self.n_jobs = n_jobs
+        self.verbose = verbose
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -258,8 +273,14 @@ class LaplacianEigenmaps(
             return affinity
         return self.affinity(X)
 
+    def _affinity_detail(self, n_samples):
+        detail = f"affinity={self.affinity!r}, n_samples={n_samples}"
+        if hasattr(self, "n_neighbors_") and "nearest" in str(self.affinity):
+            detail += f", n_neighbors={self.n_neighbors_}"
+        return detail
+
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X: ArrayLike | sp.spmatrix, y: ArrayLike | None = None) -> Self:
         """Compute the embedding of the training rows.
 
         Parameters
@@ -275,6 +296,7 @@ class LaplacianEigenmaps(
         self : object
             Fitted estimator.
         """
+        timer = StageTimer(type(self).__name__, self.verbose)
         X = self._validate(X, reset=True)
         n_samples = X.shape[0]
         if self.n_components >= n_samples:
@@ -287,6 +309,7 @@ class LaplacianEigenmaps(
         random_state = check_random_state(self.random_state)
         affinity = self._affinity(X)
         self.affinity_matrix_ = affinity
+        timer("affinity graph", self._affinity_detail(n_samples))
         check_connected(
             affinity,
             remedy="increase n_neighbors (or lower gamma with affinity='rbf') so "
@@ -305,6 +328,7 @@ class LaplacianEigenmaps(
                 laplacian = (laplacian + sp.diags(missing)).tocsr()
         else:
             np.fill_diagonal(laplacian, 1.0)
+        timer("Laplacian")
         solver = laplacian_solver(self.eigen_solver, n_samples, self.n_components + 1)
         tol = self.eigen_tol
         if tol == "auto":
@@ -321,9 +345,13 @@ class LaplacianEigenmaps(
         coordinates = fix_signs(vectors / sqrt_degree[:, None])
         self.embedding_ = coordinates[:, 1:]
         self.eigenvalues_ = values[1:]
+        timer("eigen solve", f"eigen_solver={solver!r}")
+        timer.done()
         return self
 
-    def fit_transform(self, X, y=None):
+    def fit_transform(
+        self, X: ArrayLike | sp.spmatrix, y: ArrayLike | None = None
+    ) -> np.ndarray:
         """Fit the model and return the embedding of the training rows.
 
         Parameters
@@ -409,7 +437,7 @@ class LaplacianEigenmaps(
         weights[rows, columns] = 0.0
         return weights
 
-    def transform(self, X):
+    def transform(self, X: ArrayLike | sp.spmatrix) -> np.ndarray:
         """Embed new rows by the Nystrom extension.
 
         Parameters

@@ -5,7 +5,12 @@ Both fit a linear map ``A`` from a generalised eigenproblem
 neighbour graph) and embed any row as ``(x - mean_) @ components_.T``.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
@@ -16,7 +21,17 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._eigen import generalized_bottom_eigh
 from ._graph import check_connected, fit_neighbors, kneighbors_chunked
+from ._progress import StageTimer
 from ._validation import check_magnitude
+
+if TYPE_CHECKING:  # typing_extensions ships with the type checkers
+    from typing_extensions import Self
+
+LINEAR_DISCONNECTED_WARNING = (
+    "Graph is not fully connected: the neighbour graph the projection is "
+    "learned from falls apart into groups with no edge between them, so "
+    "nothing in the fit places the groups relative to each other."
+)
 
 
 class _LinearGraphProjection(
@@ -64,16 +79,17 @@ class _LinearGraphProjection(
         )
         return nbrs, distances[:, 1:], np.ascontiguousarray(indices[:, 1:])
 
-    @staticmethod
-    def _warn_if_disconnected(graph):
+    def _warn_if_disconnected(self, graph):
         check_connected(
             graph,
-            remedy="increase n_neighbors so that every point links to the rest; "
-            "the projection only sees the structure within each component.",
+            remedy=f"raise n_neighbors (now {self.n_neighbors}) so that every "
+            "point links to the rest, or check whether the groups should be "
+            "modelled apart.",
+            message=LINEAR_DISCONNECTED_WARNING,
         )
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X: ArrayLike, y: ArrayLike | None = None) -> Self:
         """Learn the projection from the training rows.
 
         Parameters
@@ -88,6 +104,8 @@ class _LinearGraphProjection(
         self : object
             Fitted estimator.
         """
+        # Subclasses' _problem reports its stages (neighbours, weights) to it.
+        self._timer = StageTimer(type(self).__name__, getattr(self, "verbose", 0))
         X = self._validated_training_data(X)
         self.mean_ = X.mean(axis=0)
         centred = X - self.mean_
@@ -97,9 +115,11 @@ class _LinearGraphProjection(
         )
         self.components_ = vectors.T
         self.eigenvalues_ = values
+        self._timer("eigen solve", "generalised, dense")
+        self._timer.done()
         return self
 
-    def transform(self, X):
+    def transform(self, X: ArrayLike) -> np.ndarray:
         """Project rows on the learned linear map.
 
         Parameters

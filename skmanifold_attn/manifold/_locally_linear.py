@@ -7,10 +7,14 @@ in the private modules ``_graph`` (neighbours), ``_local_weights``
 alignment matrices) and ``_eigen`` (the bottom eigenvectors).
 """
 
+from __future__ import annotations
+
 from numbers import Integral, Real
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
+from numpy.typing import ArrayLike
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
@@ -24,8 +28,13 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._eigen import EIGEN_SOLVERS, null_space
 from ._graph import fit_neighbors, training_neighbors
+from ._hlle import hessian_neighbors_message
 from ._local_weights import barycenter_weights, locally_linear_map, weight_matrix
+from ._progress import StageTimer
 from ._validation import check_magnitude
+
+if TYPE_CHECKING:  # typing_extensions ships with the type checkers
+    from typing_extensions import Self
 
 METHODS = ("standard", "hessian", "modified", "ltsa")
 
@@ -75,7 +84,10 @@ def _locally_linear_embedding(
     modified_tol=1e-12,
     random_state=None,
     n_jobs=None,
+    timer=None,
 ):
+    if timer is None:
+        timer = StageTimer("locally_linear_embedding", verbose=0)
     nbrs = fit_neighbors(X, n_neighbors + 1, n_jobs=n_jobs)
     # Dense float64 (sparse input is refused here, as scikit-learn does).
     X = check_array(nbrs._fit_X, dtype=np.float64)
@@ -83,7 +95,8 @@ def _locally_linear_embedding(
 
     if n_components > n_features:
         raise ValueError(
-            "output dimension must be less than or equal to input dimension"
+            "output dimension must be less than or equal to input dimension: "
+            f"n_components={n_components} must be at most n_features={n_features}."
         )
     if n_neighbors >= n_samples:
         raise ValueError(
@@ -91,16 +104,16 @@ def _locally_linear_embedding(
             f"n_neighbors = {n_neighbors}"
         )
     if method == "hessian" and n_neighbors <= n_components * (n_components + 3) // 2:
-        raise ValueError(
-            "for method='hessian', n_neighbors must be "
-            "greater than "
-            "[n_components * (n_components + 3) / 2]"
-        )
+        raise ValueError(hessian_neighbors_message(n_neighbors, n_components))
     if method == "modified" and n_neighbors < n_components:
-        raise ValueError("modified LLE requires n_neighbors >= n_components")
+        raise ValueError(
+            "modified LLE requires n_neighbors >= n_components; got "
+            f"n_neighbors={n_neighbors}, n_components={n_components}."
+        )
     check_magnitude(X)
 
     neighbors = training_neighbors(nbrs, n_neighbors)
+    timer("neighbours", f"n_samples={n_samples}, n_neighbors={n_neighbors}")
     factor = M = None
     if method == "standard":
         weights = barycenter_weights(X, X, neighbors, reg=reg, n_jobs=n_jobs)
@@ -120,7 +133,8 @@ def _locally_linear_embedding(
             modified_tol=modified_tol,
             n_jobs=n_jobs,
         )
-    return null_space(
+    timer("local weights", f"method={method!r}")
+    embedding = null_space(
         M,
         n_components,
         k_skip=1,
@@ -131,6 +145,8 @@ def _locally_linear_embedding(
         factor=factor,
         points=X,
     )
+    timer("eigen solve", f"eigen_solver={eigen_solver!r}")
+    return embedding
 
 
 _COMMON_CONSTRAINTS = {
@@ -153,20 +169,20 @@ _COMMON_CONSTRAINTS = {
     prefer_skip_nested_validation=True,
 )
 def locally_linear_embedding(
-    X,
+    X: ArrayLike | NearestNeighbors,
     *,
-    n_neighbors,
-    n_components,
-    reg=1e-3,
-    eigen_solver="auto",
-    tol=1e-6,
-    max_iter=100,
-    method="standard",
-    hessian_tol=1e-4,
-    modified_tol=1e-12,
-    random_state=None,
-    n_jobs=None,
-):
+    n_neighbors: int,
+    n_components: int,
+    reg: float = 1e-3,
+    eigen_solver: str = "auto",
+    tol: float = 1e-6,
+    max_iter: int = 100,
+    method: str = "standard",
+    hessian_tol: float = 1e-4,
+    modified_tol: float = 1e-12,
+    random_state: int | np.random.RandomState | None = None,
+    n_jobs: int | None = None,
+) -> tuple[np.ndarray, float]:
     """Perform a Locally Linear Embedding analysis on the data.
 
     A drop-in for :func:`sklearn.manifold.locally_linear_embedding`: same
@@ -324,6 +340,9 @@ default='auto'
     n_jobs : int or None, default=None
         Parallel jobs of the neighbour search and of the batched local solves;
         results do not depend on it.
+    verbose : int, default=0
+        From 1 on, print each stage of ``fit`` as it ends (neighbours, local
+        weights, eigen solve) with its time in seconds.
 
     Attributes
     ----------
@@ -377,6 +396,7 @@ default='auto'
     _parameter_constraints: dict = {
         **_COMMON_CONSTRAINTS,
         "neighbors_algorithm": [StrOptions({"auto", "brute", "kd_tree", "ball_tree"})],
+        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -394,6 +414,7 @@ default='auto'
         neighbors_algorithm="auto",
         random_state=None,
         n_jobs=None,
+        verbose=0,
     ):
         self.n_neighbors = n_neighbors
         self.n_components = n_components
@@ -407,6 +428,7 @@ default='auto'
         self.neighbors_algorithm = neighbors_algorithm
         self.random_state = random_state
         self.n_jobs = n_jobs
+        self.verbose = verbose
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -415,6 +437,7 @@ default='auto'
         return tags
 
     def _fit_transform(self, X):
+        timer = StageTimer(type(self).__name__, self.verbose)
         self.nbrs_ = NearestNeighbors(
             n_neighbors=self.n_neighbors,
             algorithm=self.neighbors_algorithm,
@@ -437,11 +460,13 @@ default='auto'
             modified_tol=self.modified_tol,
             random_state=random_state,
             n_jobs=self.n_jobs,
+            timer=timer,
         )
         self._n_features_out = self.embedding_.shape[1]
+        timer.done()
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X: ArrayLike, y: ArrayLike | None = None) -> Self:
         """Compute the embedding vectors for data X.
 
         Parameters
@@ -460,7 +485,7 @@ default='auto'
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit_transform(self, X, y=None):
+    def fit_transform(self, X: ArrayLike, y: ArrayLike | None = None) -> np.ndarray:
         """Compute the embedding vectors for data X and transform X.
 
         Parameters
@@ -478,7 +503,7 @@ default='auto'
         self._fit_transform(X)
         return self.embedding_
 
-    def transform(self, X):
+    def transform(self, X: ArrayLike) -> np.ndarray:
         """Transform new points into the embedding space.
 
         Each point is written as a barycentric combination of its
@@ -509,7 +534,7 @@ default='auto'
             n_jobs=self.n_jobs,
         )
 
-    def inverse_transform(self, X):
+    def inverse_transform(self, X: ArrayLike) -> np.ndarray:
         """Map embedding coordinates back to the input space.
 
         The locally linear reconstruction in reverse: each row is written as

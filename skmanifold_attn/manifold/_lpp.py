@@ -45,6 +45,10 @@ class LocalityPreservingProjections(_LinearGraphProjection):
         Nearest-neighbour search algorithm.
     n_jobs : int, default=None
         Parallel jobs of the neighbour search.
+    verbose : int, default=0
+        From 1 on, print each stage of ``fit`` as it ends (neighbours, graph weights,
+        eigen solve) with its
+        time in seconds.
 
     Attributes
     ----------
@@ -96,6 +100,7 @@ class LocalityPreservingProjections(_LinearGraphProjection):
         "kernel_width": [Interval(Real, 0, None, closed="neither"), None],
         "neighbors_algorithm": [StrOptions({"auto", "brute", "kd_tree", "ball_tree"})],
         "n_jobs": [None, Integral],
+        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -107,6 +112,7 @@ class LocalityPreservingProjections(_LinearGraphProjection):
         kernel_width=None,
         neighbors_algorithm="auto",
         n_jobs=None,
+        verbose=0,
     ):
         self.n_neighbors = n_neighbors
         self.n_components = n_components
@@ -114,15 +120,18 @@ class LocalityPreservingProjections(_LinearGraphProjection):
         self.kernel_width = kernel_width
         self.neighbors_algorithm = neighbors_algorithm
         self.n_jobs = n_jobs
+        self.verbose = verbose
 
     def _problem(self, X, centred):
         _, distances, indices = self._training_neighbors(X)
+        self._timer("neighbours", f"n_neighbors={self.n_neighbors}")
         width = None
         if self.weight == "heat":
             width = self.kernel_width if self.kernel_width is not None else "auto"
         graph, self.kernel_width_ = heat_kernel_graph(
             distances, indices, X.shape[0], kernel_width=width
         )
+        self._timer("graph weights", f"weight={self.weight!r}")
         self._warn_if_disconnected(graph)
         self.affinity_matrix_ = sp.csr_matrix(graph)
         return lpp_matrices(centred, graph)

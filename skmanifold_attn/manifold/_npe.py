@@ -41,6 +41,10 @@ class NeighborhoodPreservingEmbedding(_LinearGraphProjection):
         Nearest-neighbour search algorithm.
     n_jobs : int, default=None
         Parallel jobs of the neighbour search and the weights.
+    verbose : int, default=0
+        From 1 on, print each stage of ``fit`` as it ends (neighbours, reconstruction
+        weights, eigen solve) with its
+        time in seconds.
 
     Attributes
     ----------
@@ -89,6 +93,7 @@ class NeighborhoodPreservingEmbedding(_LinearGraphProjection):
         "reg": [Interval(Real, 0, None, closed="left")],
         "neighbors_algorithm": [StrOptions({"auto", "brute", "kd_tree", "ball_tree"})],
         "n_jobs": [None, Integral],
+        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -99,16 +104,20 @@ class NeighborhoodPreservingEmbedding(_LinearGraphProjection):
         reg=1e-3,
         neighbors_algorithm="auto",
         n_jobs=None,
+        verbose=0,
     ):
         self.n_neighbors = n_neighbors
         self.n_components = n_components
         self.reg = reg
         self.neighbors_algorithm = neighbors_algorithm
         self.n_jobs = n_jobs
+        self.verbose = verbose
 
     def _problem(self, X, centred):
         _, _, indices = self._training_neighbors(X)
+        self._timer("neighbours", f"n_neighbors={self.n_neighbors}")
         local = barycenter_weights(X, X, indices, reg=self.reg, n_jobs=self.n_jobs)
         weights = weight_matrix(local, indices, X.shape[0])
+        self._timer("reconstruction weights")
         self._warn_if_disconnected(weights + weights.T)
         return npe_matrices(centred, weights)

@@ -253,6 +253,19 @@ class VAENetwork:
         self.encoder_net.backward(d_enc, input_grad=False)
         return loss, self.grads
 
+    @property
+    def loss_name(self):
+        """What the training loss is (for the verbose lines)."""
+        if self.kl_weight == 1.0 and not self.free_bits:
+            return "negative ELBO in nats per row"
+        name = f"negative ELBO in nats per row with KL weight {self.kl_weight:g}"
+        if self.free_bits:
+            name += f" and free bits {self.free_bits:g}"
+        return name
+
+    #: What ``validation_score`` is (for the verbose lines).
+    validation_name = "IWAE bound in nats per row"
+
     def start_epoch(self, epoch):
         """Set the KL weight for ``epoch`` (1-based) by the linear warm-up.
 

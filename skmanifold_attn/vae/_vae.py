@@ -1,8 +1,13 @@
 """VAETransformer: a variational autoencoder as a scikit-learn transformer."""
 
+from __future__ import annotations
+
+import warnings
 from numbers import Integral, Real
+from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
@@ -22,6 +27,9 @@ from .._nn._preprocessing import fit_standardisation
 from .._nn._training import NeuralTrainingMixin
 from ._losses import kl_standard_normal
 from ._model import VAENetwork
+
+if TYPE_CHECKING:  # typing_extensions ships with the type checkers
+    from typing_extensions import Self
 
 # Latent units whose posterior mean varies less than this across the data
 # are counted inactive (Burda et al., 2016, section 5.2).
@@ -59,7 +67,10 @@ class VAETransformer(
     Parameters
     ----------
     n_components : int, default=2
-        Number of latent dimensions.
+        Number of latent dimensions. More than ``n_features`` is accepted with
+        a warning: a latent space wider than the data gains nothing (the KL
+        term pushes the dimensions the decoder does not need to the prior,
+        see ``active_units_``) and costs time.
 
     hidden_layer_sizes : array-like of int, default=(64,)
         Widths of the encoder's hidden layers; the decoder uses them in
@@ -367,6 +378,18 @@ class VAETransformer(
         model.free_bits = float(self.free_bits)
         return model
 
+    def _warn_if_wider_than_data(self, n_features):
+        if self.n_components > n_features:
+            warnings.warn(
+                f"n_components={self.n_components} is more than "
+                f"n_features={n_features}: a latent space wider than the data "
+                "gains nothing (the KL term pushes the unused dimensions to the "
+                "prior; active_units_ lists those in use) and costs time. "
+                f"n_components <= {n_features} is the usual choice.",
+                UserWarning,
+                stacklevel=5,
+            )
+
     def _check_architecture(self):
         # Like MLPRegressor with warm_start, a continued fit keeps the network:
         # parameters that shape it must not have changed since it was built.
@@ -395,6 +418,7 @@ class VAETransformer(
     def _train_vae(self, X, incremental):
         self._check_bernoulli_range(X)
         if self._is_first_pass(incremental):
+            self._warn_if_wider_than_data(X.shape[1])
             self._set_standardisation(X)
             dtype = X.dtype
         else:
@@ -426,7 +450,7 @@ class VAETransformer(
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X: ArrayLike, y: ArrayLike | None = None) -> Self:
         """Train the VAE on ``X``.
 
         Parameters
@@ -445,7 +469,7 @@ class VAETransformer(
         return self._train_vae(X, incremental=False)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y=None):
+    def partial_fit(self, X: ArrayLike, y: ArrayLike | None = None) -> Self:
         """Train for one epoch on ``X``, starting a model on the first call.
 
         Parameters
@@ -478,7 +502,7 @@ class VAETransformer(
         self._check_bernoulli_range(X)
         return self._standardise(X, self._model.dtype) if standardise else X
 
-    def transform(self, X):
+    def transform(self, X: ArrayLike) -> np.ndarray:
         """Posterior mean of the latent code of each row.
 
         Parameters
@@ -500,7 +524,7 @@ class VAETransformer(
 
         return model.map_rows(encode, X, model.n_components)
 
-    def inverse_transform(self, X):
+    def inverse_transform(self, X: ArrayLike) -> np.ndarray:
         """Decode latent codes to rows in the original feature scale.
 
         Parameters
@@ -539,7 +563,11 @@ class VAETransformer(
         X_model += self.mean_
         return X_model
 
-    def sample(self, n_samples=1, random_state=None):
+    def sample(
+        self,
+        n_samples: int = 1,
+        random_state: int | np.random.RandomState | None = None,
+    ) -> np.ndarray:
         """Generate new rows: ``z ~ N(0, I)``, then ``x ~ p(x | z)``.
 
         Parameters
@@ -576,7 +604,7 @@ class VAETransformer(
         mean += noise
         return self._to_original(mean)
 
-    def score_samples(self, X):
+    def score_samples(self, X: ArrayLike) -> np.ndarray:
         """Importance-weighted lower bound on ``log p(x)`` of each row.
 
         The bound (IWAE, ``n_mc_samples`` draws) uses standard-normal draws
@@ -612,7 +640,7 @@ class VAETransformer(
         _, elbo = self._model.bounds(Xs, self._model.score_noise)
         return elbo - self._log_jacobian()
 
-    def score(self, X, y=None):
+    def score(self, X: ArrayLike, y: ArrayLike | None = None) -> float:
         """Mean importance-weighted log-likelihood bound of the rows.
 
         Independent of ``beta``, so :class:`~sklearn.model_selection.GridSearchCV`

@@ -38,6 +38,7 @@ def make_bags(n_bags, bag_size=10, seed=0):
 # -- evidence ---------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_digits_as_eight_row_tokens_reach_095_cross_validated():
     # The reference design: per-token embedding, embed_dim 32, 4 heads,
@@ -258,7 +259,8 @@ def test_training_attributes_partial_fit_and_warm_start(capsys):
     pool.fit(X, y)
     assert pool.n_iter_ == 3 == len(pool.loss_curve_)
     assert pool.t_ == 3 * 300
-    assert len(capsys.readouterr().out.strip().splitlines()) == 3
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 3 and "cross-entropy in nats per row" in lines[0]
     pool.set_params(warm_start=True, verbose=False).fit(X, y)
     assert pool.n_iter_ == 6
 
@@ -321,6 +323,25 @@ def test_same_random_state_same_model():
 def test_clear_errors(params, X, message):
     with pytest.raises(ValueError, match=message):
         AttentionPooling(max_iter=1, **params).fit(X)
+
+
+def test_three_d_tokens_get_the_exact_reshape_to_make():
+    rng = np.random.RandomState(0)
+    T = rng.normal(size=(30, 5, 3))
+    with pytest.raises(ValueError) as excinfo:
+        AttentionPooling().fit(T)
+    message = str(excinfo.value)
+    assert "(30, 5, 3)" in message and "X.reshape(30, 15)" in message
+    assert "token_dim=3 (it is 1 now)" in message
+    with pytest.raises(ValueError, match=r"reshape\(len\(X\), -1\)"):
+        AttentionPooling(token_dim=3).fit(T.tolist())
+    # Doing what the message says works, and transform says the same.
+    params = dict(token_dim=3, embed_dim=8, n_heads=2, max_iter=2, random_state=0)
+    pool = AttentionPooling(**params).fit(T.reshape(len(T), -1))
+    assert pool.n_tokens_ == 5
+    for method in (pool.transform, pool.attention_weights):
+        with pytest.raises(ValueError, match="this model has token_dim=3"):
+            method(T)
 
 
 def test_divergence_raises_with_advice():

@@ -19,6 +19,7 @@ from skmanifold_attn import (
 REFERENCE_ACCURACY = {"PCA": 0.884, "LPP": 0.899, "NPE": 0.876}
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_digits_accuracy_at_five_dimensions_no_worse_than_reference():
     X, y = load_digits(return_X_y=True)
@@ -41,6 +42,7 @@ def test_digits_accuracy_at_five_dimensions_no_worse_than_reference():
         assert accuracy >= REFERENCE_ACCURACY[name] - 5e-4, (name, accuracy)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "estimator", [LocalityPreservingProjections(), NeighborhoodPreservingEmbedding()]
 )
@@ -67,6 +69,7 @@ def test_fitted_model_ignores_later_n_components(estimator):
     assert len(fitted.get_feature_names_out()) == 2
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "estimator_class",
     [LocalityPreservingProjections, NeighborhoodPreservingEmbedding],

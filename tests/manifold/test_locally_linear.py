@@ -177,6 +177,32 @@ def test_parameter_errors_as_sklearn(params, n_samples, n_features, message):
             estimator.fit(X)
 
 
+@pytest.mark.parametrize(
+    "params, n_features, numbers",
+    [
+        (dict(n_neighbors=5, n_components=4), 3, ["n_components=4", "n_features=3"]),
+        (dict(n_neighbors=5, method="hessian"), 3, ["= 5 ", "n_neighbors=5", ">= 6"]),
+        (
+            dict(n_neighbors=9, n_components=3, method="hessian"),
+            4,
+            ["= 9 ", "n_components=3", "n_neighbors=9", ">= 10"],
+        ),
+        (
+            dict(n_neighbors=3, n_components=5, method="modified"),
+            6,
+            ["n_neighbors=3", "n_components=5"],
+        ),
+    ],
+)
+def test_parameter_errors_give_the_numbers(params, n_features, numbers):
+    # Beyond scikit-learn's wording (kept, above), the values that fail.
+    X = np.random.RandomState(0).normal(size=(50, n_features))
+    with pytest.raises(ValueError) as excinfo:
+        LocallyLinearEmbedding(**params).fit(X)
+    for number in numbers:
+        assert number in str(excinfo.value)
+
+
 def test_function_form_refuses_sparse_input():
     import scipy.sparse as sp
 

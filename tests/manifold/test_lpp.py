@@ -84,5 +84,9 @@ def test_errors_and_warnings():
     with pytest.raises(ValueError, match="n_features=3"):
         LocalityPreservingProjections(n_components=4).fit(X)
     two_clusters = np.vstack([X, X + 1000])
-    with pytest.warns(UserWarning, match="Graph is not fully connected"):
+    with pytest.warns(UserWarning, match="Graph is not fully connected") as record:
         LocalityPreservingProjections(n_neighbors=3).fit(two_clusters)
+    # A linear projection, not a spectral embedding: its own wording.
+    message = " ".join(str(w.message) for w in record)
+    assert "spectral embedding" not in message
+    assert "2 connected components" in message and "n_neighbors (now 3)" in message

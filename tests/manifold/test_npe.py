@@ -70,5 +70,9 @@ def test_errors_and_warnings():
         NeighborhoodPreservingEmbedding(n_neighbors=12).fit(X)
     with pytest.raises(ValueError, match="n_features=3"):
         NeighborhoodPreservingEmbedding(n_components=5).fit(X)
-    with pytest.warns(UserWarning, match="Graph is not fully connected"):
+    with pytest.warns(UserWarning, match="Graph is not fully connected") as record:
         NeighborhoodPreservingEmbedding(n_neighbors=3).fit(np.vstack([X, X + 1e3]))
+    # A linear projection, not a spectral embedding: its own wording.
+    message = " ".join(str(w.message) for w in record)
+    assert "spectral embedding" not in message
+    assert "2 connected components" in message and "n_neighbors (now 3)" in message

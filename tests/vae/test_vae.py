@@ -1,6 +1,7 @@
 """VAETransformer on data that ships with scikit-learn: the evidence it works."""
 
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -367,6 +368,26 @@ def test_verbose_prints_one_line_per_epoch(capsys):
     VAETransformer(max_iter=3, verbose=True, **FAST).fit(_factor_data(50))
     lines = [line for line in capsys.readouterr().out.splitlines() if "Epoch" in line]
     assert len(lines) == 3 and "loss" in lines[0]
+    # Each line says what the loss is.
+    assert "negative ELBO in nats per row" in lines[0]
+    VAETransformer(
+        max_iter=2, verbose=True, kl_warmup=2, early_stopping=True, **FAST
+    ).fit(_factor_data(50))
+    lines = [line for line in capsys.readouterr().out.splitlines() if "Epoch" in line]
+    assert "KL weight 0.5" in lines[0] and "validation IWAE bound" in lines[0]
+
+
+def test_latent_space_wider_than_the_data_warns():
+    # Accepted (a latent width is no hard limit) but said: see n_components.
+    X = _factor_data(50)[:, :4]
+    match = "n_components=9 is more than n_features=4"
+    with pytest.warns(UserWarning, match=match) as record:
+        VAETransformer(n_components=9, max_iter=1, **FAST).fit(X)
+    assert [w.filename for w in record if match in str(w.message)] == [__file__]
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        VAETransformer(n_components=4, max_iter=1, **FAST).fit(X)
+    assert not [w for w in record if "is more than n_features" in str(w.message)]
 
 
 def test_bernoulli_rejects_values_outside_unit_interval():

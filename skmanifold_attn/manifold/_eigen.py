@@ -29,7 +29,13 @@ deterministic.
 import numpy as np
 import scipy.sparse as sp
 from scipy.linalg import eigh
-from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh, splu
+from scipy.sparse.linalg import (
+    ArpackError,
+    ArpackNoConvergence,
+    LinearOperator,
+    eigsh,
+    splu,
+)
 from sklearn.utils import check_random_state
 from threadpoolctl import threadpool_limits  # a scikit-learn dependency
 
@@ -163,9 +169,23 @@ def _dense(M, k, k_skip):
 def _arpack(M, k, k_skip, tol, max_iter, random_state):
     v0 = arpack_start_vector(M.shape[0], random_state)
     try:
-        values, vectors = eigsh(
-            M, k + k_skip, sigma=0.0, tol=tol, maxiter=max_iter, v0=v0
-        )
+        try:
+            values, vectors = eigsh(
+                M, k + k_skip, sigma=0.0, tol=tol, maxiter=max_iter, v0=v0
+            )
+        except (ArpackNoConvergence, ArpackError):
+            raise
+        except RuntimeError:
+            # SciPy's LU of M itself (sigma=0) hit an exactly zero pivot. M is
+            # singular in exact arithmetic (the constant vector is in its null
+            # space), so whether the LU succeeds depends on the last bits of
+            # the weights, i.e. on the CPU's BLAS rounding. Shifting just below
+            # zero makes M - sigma I positive definite; the eigenvectors are
+            # unchanged.
+            shift = MATRIX_SHIFT * (_mean_diagonal(M, None) or 1.0)
+            values, vectors = eigsh(
+                M, k + k_skip, sigma=-shift, tol=tol, maxiter=max_iter, v0=v0
+            )
     except RuntimeError as exc:
         raise ValueError(_ARPACK_ERROR.format(exc)) from exc
     return fix_signs(vectors[:, k_skip:]), float(np.sum(values[k_skip:]))

@@ -316,6 +316,15 @@ def _shift_invert(M, factor, k, k_skip, tol, max_iter, random_state, points):
 
 # Eigenvalues of B below this fraction of its largest are its null space.
 RANK_RTOL = 1e-10
+# Eigenvalues of B below this fraction of its largest are rounding noise.
+NOISE_RTOL = 1e-12
+FAINT_DIRECTIONS_WARNING = (
+    "{} direction(s) of the training data vary by less than "
+    f"{RANK_RTOL:.0e} of the leading one (with every feature scaled to unit "
+    "norm): too little to be resolved in float64, they were left out of the "
+    "projection. Remove nearly collinear features (e.g. with PCA) to silence "
+    "this warning."
+)
 # Ridge added to the kept eigenvalues of B, relative to their mean.
 GENERALIZED_RIDGE = 1e-9
 # Shift below zero of a graph Laplacian for shift-invert (scikit-learn's).
@@ -323,7 +332,7 @@ LAPLACIAN_SHIFT = 1e-5
 LAPLACIAN_SOLVERS = ("dense", "arpack", "lobpcg", "amg")
 
 
-def generalized_bottom_eigh(A, B, k):
+def generalized_bottom_eigh(A, B, k, *, noise_rtol=None):
     """Smallest generalised eigenpairs of ``A a = lambda B a``, B only PSD.
 
     ``B`` (a covariance such as ``X^T X``) may be singular: its null space,
@@ -339,6 +348,12 @@ def generalized_bottom_eigh(A, B, k):
         Symmetric positive semi-definite.
     k : int
         Number of eigenpairs.
+    noise_rtol : float, default=None
+        Eigenvalues of ``B`` up to this fraction of its largest are rounding
+        noise (an exact linear dependence gives about 1e-16) and dropped
+        silently; the ones above it but under ``RANK_RTOL`` are real (if
+        faint) directions: they are dropped too, with a warning. None means
+        ``NOISE_RTOL`` (1e-12).
 
     Returns
     -------
@@ -356,15 +371,22 @@ def generalized_bottom_eigh(A, B, k):
     """
     A = 0.5 * (A + A.T)
     B = 0.5 * (B + B.T)
+    if noise_rtol is None:
+        noise_rtol = NOISE_RTOL
     with threadpool_limits(limits=1, user_api="blas"):
-        return _generalized_bottom_eigh(A, B, k)
+        return _generalized_bottom_eigh(A, B, k, noise_rtol)
 
 
-def _generalized_bottom_eigh(A, B, k):
+def _generalized_bottom_eigh(A, B, k, noise_rtol):
+    import warnings
+
     spectrum, basis = eigh(B)
     largest = spectrum[-1] if spectrum.size else 0.0
     keep = spectrum > RANK_RTOL * max(largest, 0.0)
     rank = int(np.count_nonzero(keep))
+    faint = np.count_nonzero(~keep & (spectrum > noise_rtol * max(largest, 0.0)))
+    if faint and largest > 0:
+        warnings.warn(FAINT_DIRECTIONS_WARNING.format(faint), UserWarning, stacklevel=3)
     if largest <= 0 or rank < k:
         raise ValueError(
             f"The data are rank-deficient: after centring they span {rank} "

@@ -94,6 +94,7 @@ def null_space(
     random_state=None,
     factor=None,
     points=None,
+    retry_singular=True,
 ):
     """Eigenvectors of the ``k`` smallest eigenvalues after the ``k_skip`` first.
 
@@ -119,6 +120,11 @@ def null_space(
     points : ndarray of shape (n, n_features), default=None
         Coordinates of the graph's vertices; ``'shift_invert'`` orders its
         sparse LU by nested dissection over them (else COLAMD).
+    retry_singular : bool, default=True
+        With ``'arpack'``, whether an exactly singular LU of ``M`` (a
+        rounding accident when the null space is the constant vector alone)
+        is retried just below zero. False keeps scikit-learn's error, for
+        data whose ``M`` is singular by structure (duplicated points).
 
     Returns
     -------
@@ -145,7 +151,7 @@ def null_space(
     if eigen_solver == "dense":
         return _dense(M, k, k_skip)
     if eigen_solver == "arpack":
-        return _arpack(M, k, k_skip, tol, max_iter, random_state)
+        return _arpack(M, k, k_skip, tol, max_iter, random_state, retry_singular)
     if eigen_solver == "shift_invert":
         return _shift_invert(M, factor, k, k_skip, tol, max_iter, random_state, points)
     raise ValueError(f"Unrecognized eigen_solver '{eigen_solver}'")
@@ -166,7 +172,7 @@ def _dense(M, k, k_skip):
     return fix_signs(vectors[:, order]), float(np.sum(values))
 
 
-def _arpack(M, k, k_skip, tol, max_iter, random_state):
+def _arpack(M, k, k_skip, tol, max_iter, random_state, retry_singular=True):
     v0 = arpack_start_vector(M.shape[0], random_state)
     try:
         try:
@@ -176,6 +182,8 @@ def _arpack(M, k, k_skip, tol, max_iter, random_state):
         except (ArpackNoConvergence, ArpackError):
             raise
         except RuntimeError:
+            if not retry_singular:
+                raise
             # SciPy's LU of M itself (sigma=0) hit an exactly zero pivot. M is
             # singular in exact arithmetic (the constant vector is in its null
             # space), so whether the LU succeeds depends on the last bits of

@@ -35,7 +35,7 @@ from ._eigen import (
     generalized_bottom_eigh,
 )
 from ._graph import check_connected, fit_neighbors, kneighbors_chunked
-from ._validation import check_magnitude
+from ._validation import check_magnitude, input_scale
 
 
 def _is_constant(centred, mean):
@@ -166,15 +166,25 @@ class _LinearGraphProjection(
             Fitted estimator.
         """
         X = self._validated_training_data(X)
-        self.mean_ = X.mean(axis=0)
-        basis, projection = reduced_basis(X - self.mean_, self.mean_)
+        # Tiny data are solved divided by a power of two (exact), so that
+        # squared distances and variances do not underflow; the map is
+        # scaled back below.
+        self._scale = input_scale(X)
+        if self._scale != 1.0:
+            X = X / self._scale
+        mean = X.mean(axis=0)
+        basis, projection = reduced_basis(X - mean, mean)
         numerator, denominator = self._problem(X, basis)
         vectors, values, _ = generalized_bottom_eigh(
             numerator,
             denominator,
             self.n_components,
         )
-        self.components_ = fix_signs(projection @ vectors).T
+        components = fix_signs(projection @ vectors).T
+        self.mean_ = mean * self._scale if self._scale != 1.0 else mean
+        self.components_ = (
+            components / self._scale if self._scale != 1.0 else components
+        )
         self.eigenvalues_ = values
         return self
 

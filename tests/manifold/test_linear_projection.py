@@ -185,3 +185,20 @@ def test_a_faint_direction_is_dropped_with_a_warning(estimator, wide):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         estimator(n_neighbors=10, n_components=3).fit(_faint_data(wide, faint=False))
+
+
+@pytest.mark.parametrize(
+    "estimator", [NeighborhoodPreservingEmbedding, LocalityPreservingProjections]
+)
+def test_tiny_data_project_as_their_rescaled_copy(estimator):
+    # Scaled by 1e-300, variances and squared distances underflow: once
+    # refused as spanning 0 dimensions. The projection is scale-equivariant.
+    rng = np.random.RandomState(0)
+    X = 1.0 + rng.uniform(size=(300, 3))
+    new = 1.0 + rng.uniform(size=(20, 3))
+    reference = estimator(n_neighbors=10).fit(X)
+    for factor in (2.0**-1000, 1e-300):
+        model = estimator(n_neighbors=10).fit(X * factor)
+        np.testing.assert_allclose(
+            model.transform(new * factor), reference.transform(new), atol=1e-10
+        )

@@ -135,7 +135,9 @@ def _locally_linear_embedding(
         )
     # Duplicated points make M singular by structure: then an exactly
     # singular LU under eigen_solver='arpack' keeps scikit-learn's error.
-    duplicated = bool(np.any(first_equal_rows(X) != np.arange(n_samples)))
+    duplicated = eigen_solver == "arpack" and bool(
+        np.any(first_equal_rows(X) != np.arange(n_samples))
+    )
     return null_space(
         M,
         n_components,

@@ -26,6 +26,8 @@ eigenvector signs are fixed (largest-magnitude entry positive), so results are
 deterministic.
 """
 
+import warnings
+
 import numpy as np
 import scipy.sparse as sp
 from scipy.linalg import eigh
@@ -386,8 +388,6 @@ def generalized_bottom_eigh(A, B, k, *, noise_rtol=None):
 
 
 def _generalized_bottom_eigh(A, B, k, noise_rtol):
-    import warnings
-
     spectrum, basis = eigh(B)
     largest = spectrum[-1] if spectrum.size else 0.0
     keep = spectrum > RANK_RTOL * max(largest, 0.0)

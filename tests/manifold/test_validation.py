@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from skmanifold_attn.manifold._validation import (
     MAX_MAGNITUDE,
@@ -71,3 +73,24 @@ def test_warn_duplicates():
     assert warn_duplicates(np.arange(4)) == 0
     with pytest.warns(UserWarning, match=r"2 row\(s\) identical to an earlier row"):
         assert warn_duplicates(np.array([0, 0, 2, 2])) == 2
+
+
+@given(
+    rows=st.lists(st.integers(0, 5), min_size=1, max_size=40),
+    sparse=st.booleans(),
+)
+@settings(max_examples=40, deadline=None)
+def test_first_equal_rows_property(rows, sparse):
+    # Rows drawn from a few distinct patterns (zeros and -0.0 included):
+    # each row maps to the first row equal to it.
+    patterns = np.array(
+        [[0.0, 0.0, 0.0], [1.0, -2.0, 0.0], [-0.0, 0.0, -0.0], [1e-300, 0.0, 5.0]]
+        + [[3.0, 1e150, -1.0], [1.0, -2.0, 1e-16]]
+    )
+    X = patterns[rows]
+    first = first_equal_rows(sp.csr_matrix(X) if sparse else X)
+    expected = [
+        min(j for j in range(len(X)) if np.array_equal(X[j], X[i]))
+        for i in range(len(X))
+    ]
+    np.testing.assert_array_equal(first, expected)

@@ -26,10 +26,18 @@ eigenvector signs are fixed (largest-magnitude entry positive), so results are
 deterministic.
 """
 
+import warnings
+
 import numpy as np
 import scipy.sparse as sp
 from scipy.linalg import eigh
-from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh, splu
+from scipy.sparse.linalg import (
+    ArpackError,
+    ArpackNoConvergence,
+    LinearOperator,
+    eigsh,
+    splu,
+)
 from sklearn.utils import check_random_state
 from threadpoolctl import threadpool_limits  # a scikit-learn dependency
 
@@ -88,6 +96,7 @@ def null_space(
     random_state=None,
     factor=None,
     points=None,
+    retry_singular=True,
 ):
     """Eigenvectors of the ``k`` smallest eigenvalues after the ``k_skip`` first.
 
@@ -113,6 +122,11 @@ def null_space(
     points : ndarray of shape (n, n_features), default=None
         Coordinates of the graph's vertices; ``'shift_invert'`` orders its
         sparse LU by nested dissection over them (else COLAMD).
+    retry_singular : bool, default=True
+        With ``'arpack'``, whether an exactly singular LU of ``M`` (a
+        rounding accident when the null space is the constant vector alone)
+        is retried just below zero. False keeps scikit-learn's error, for
+        data whose ``M`` is singular by structure (duplicated points).
 
     Returns
     -------
@@ -139,7 +153,7 @@ def null_space(
     if eigen_solver == "dense":
         return _dense(M, k, k_skip)
     if eigen_solver == "arpack":
-        return _arpack(M, k, k_skip, tol, max_iter, random_state)
+        return _arpack(M, k, k_skip, tol, max_iter, random_state, retry_singular)
     if eigen_solver == "shift_invert":
         return _shift_invert(M, factor, k, k_skip, tol, max_iter, random_state, points)
     raise ValueError(f"Unrecognized eigen_solver '{eigen_solver}'")
@@ -160,12 +174,28 @@ def _dense(M, k, k_skip):
     return fix_signs(vectors[:, order]), float(np.sum(values))
 
 
-def _arpack(M, k, k_skip, tol, max_iter, random_state):
+def _arpack(M, k, k_skip, tol, max_iter, random_state, retry_singular=True):
     v0 = arpack_start_vector(M.shape[0], random_state)
     try:
-        values, vectors = eigsh(
-            M, k + k_skip, sigma=0.0, tol=tol, maxiter=max_iter, v0=v0
-        )
+        try:
+            values, vectors = eigsh(
+                M, k + k_skip, sigma=0.0, tol=tol, maxiter=max_iter, v0=v0
+            )
+        except (ArpackNoConvergence, ArpackError):
+            raise
+        except RuntimeError:
+            if not retry_singular:
+                raise
+            # SciPy's LU of M itself (sigma=0) hit an exactly zero pivot. M is
+            # singular in exact arithmetic (the constant vector is in its null
+            # space), so whether the LU succeeds depends on the last bits of
+            # the weights, i.e. on the CPU's BLAS rounding. Shifting just below
+            # zero makes M - sigma I positive definite; the eigenvectors are
+            # unchanged.
+            shift = MATRIX_SHIFT * (_mean_diagonal(M, None) or 1.0)
+            values, vectors = eigsh(
+                M, k + k_skip, sigma=-shift, tol=tol, maxiter=max_iter, v0=v0
+            )
     except RuntimeError as exc:
         raise ValueError(_ARPACK_ERROR.format(exc)) from exc
     return fix_signs(vectors[:, k_skip:]), float(np.sum(values[k_skip:]))
@@ -296,6 +326,15 @@ def _shift_invert(M, factor, k, k_skip, tol, max_iter, random_state, points):
 
 # Eigenvalues of B below this fraction of its largest are its null space.
 RANK_RTOL = 1e-10
+# Eigenvalues of B below this fraction of its largest are rounding noise.
+NOISE_RTOL = 1e-12
+FAINT_DIRECTIONS_WARNING = (
+    "{} direction(s) of the training data vary by less than "
+    f"{RANK_RTOL:.0e} of the leading one (with every feature scaled to unit "
+    "norm): too little to be resolved in float64, they were left out of the "
+    "projection. Remove nearly collinear features (e.g. with PCA) to silence "
+    "this warning."
+)
 # Ridge added to the kept eigenvalues of B, relative to their mean.
 GENERALIZED_RIDGE = 1e-9
 # Shift below zero of a graph Laplacian for shift-invert (scikit-learn's).
@@ -303,7 +342,7 @@ LAPLACIAN_SHIFT = 1e-5
 LAPLACIAN_SOLVERS = ("dense", "arpack", "lobpcg", "amg")
 
 
-def generalized_bottom_eigh(A, B, k):
+def generalized_bottom_eigh(A, B, k, *, noise_rtol=None):
     """Smallest generalised eigenpairs of ``A a = lambda B a``, B only PSD.
 
     ``B`` (a covariance such as ``X^T X``) may be singular: its null space,
@@ -319,6 +358,12 @@ def generalized_bottom_eigh(A, B, k):
         Symmetric positive semi-definite.
     k : int
         Number of eigenpairs.
+    noise_rtol : float, default=None
+        Eigenvalues of ``B`` up to this fraction of its largest are rounding
+        noise (an exact linear dependence gives about 1e-16) and dropped
+        silently; the ones above it but under ``RANK_RTOL`` are real (if
+        faint) directions: they are dropped too, with a warning. None means
+        ``NOISE_RTOL`` (1e-12).
 
     Returns
     -------
@@ -336,15 +381,20 @@ def generalized_bottom_eigh(A, B, k):
     """
     A = 0.5 * (A + A.T)
     B = 0.5 * (B + B.T)
+    if noise_rtol is None:
+        noise_rtol = NOISE_RTOL
     with threadpool_limits(limits=1, user_api="blas"):
-        return _generalized_bottom_eigh(A, B, k)
+        return _generalized_bottom_eigh(A, B, k, noise_rtol)
 
 
-def _generalized_bottom_eigh(A, B, k):
+def _generalized_bottom_eigh(A, B, k, noise_rtol):
     spectrum, basis = eigh(B)
     largest = spectrum[-1] if spectrum.size else 0.0
     keep = spectrum > RANK_RTOL * max(largest, 0.0)
     rank = int(np.count_nonzero(keep))
+    faint = np.count_nonzero(~keep & (spectrum > noise_rtol * max(largest, 0.0)))
+    if faint and largest > 0:
+        warnings.warn(FAINT_DIRECTIONS_WARNING.format(faint), UserWarning, stacklevel=3)
     if largest <= 0 or rank < k:
         raise ValueError(
             f"The data are rank-deficient: after centring they span {rank} "

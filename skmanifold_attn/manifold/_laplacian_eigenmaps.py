@@ -44,7 +44,13 @@ from ._graph import (
     symmetric_knn_affinity,
 )
 from ._progress import StageTimer
-from ._validation import check_magnitude
+from ._validation import (
+    check_magnitude,
+    first_equal_rows,
+    input_scale,
+    mean_over_equal_rows,
+    warn_duplicates,
+)
 
 if TYPE_CHECKING:  # typing_extensions ships with the type checkers
     from typing_extensions import Self
@@ -55,6 +61,23 @@ _PRECOMPUTED = ("precomputed", "precomputed_nearest_neighbors")
 _CANDIDATE_FACTOR = 3
 # Rows of new data per dense affinity block in transform.
 _TRANSFORM_CHUNK = 2048
+
+
+def _check_affinities(affinity, what):
+    """Refuse negative or non-finite affinities with a clear message."""
+    values = affinity.data if sp.issparse(affinity) else affinity
+    if values.size == 0:
+        return
+    if not np.all(np.isfinite(values)):
+        raise ValueError(f"{what} contains NaN or infinity.")
+    smallest = float(values.min())
+    if smallest < 0:
+        raise ValueError(
+            f"{what} has negative entries (the smallest is {smallest:.3g}); "
+            "affinities are non-negative similarities. For distances use "
+            "affinity='precomputed_nearest_neighbors', or turn them into "
+            "similarities first, e.g. np.exp(-gamma * D ** 2)."
+        )
 
 
 class LaplacianEigenmaps(
@@ -87,7 +110,8 @@ class LaplacianEigenmaps(
         'precomputed_nearest_neighbors' their distances. The diagonal of
         the affinity matrix (self-affinities) is ignored, as in
         scikit-learn; :meth:`transform` likewise ignores a training row's
-        affinity to itself. A callable affinity has no :meth:`transform`.
+        affinity to itself. Affinities must be non-negative (a ValueError
+        says so otherwise). A callable affinity has no :meth:`transform`.
     gamma : float, default=None
         RBF kernel coefficient; None means ``1 / n_features``.
     random_state : int, RandomState instance or None, default=None
@@ -267,11 +291,21 @@ class LaplacianEigenmaps(
                     "With affinity='precomputed', X must be a square affinity "
                     f"matrix; got shape {X.shape}."
                 )
+            _check_affinities(X, "The precomputed affinity matrix X")
             affinity = check_symmetric(X, raise_warning=True)
-            # To recognise training rows passed back to transform.
+            # To recognise training rows passed back to transform: the rows
+            # of the symmetrised matrix, and of X as given when it differs.
             self._training_rows = row_index(affinity)
+            self._given_rows = None
+            if affinity is not X:
+                self._given_rows = (X, row_index(X))
             return affinity
-        return self.affinity(X)
+        affinity = self.affinity(X)
+        _check_affinities(
+            affinity if sp.issparse(affinity) else np.asarray(affinity),
+            "The affinity matrix returned by the callable affinity",
+        )
+        return affinity
 
     def _affinity_detail(self, n_samples):
         detail = f"affinity={self.affinity!r}, n_samples={n_samples}"
@@ -299,6 +333,20 @@ class LaplacianEigenmaps(
         timer = StageTimer(type(self).__name__, self.verbose)
         X = self._validate(X, reset=True)
         n_samples = X.shape[0]
+        # Tiny data (kNN affinities only, which do not depend on a common
+        # scale): indexed divided by a power of two, so that squared
+        # distances do not underflow; transform divides alike.
+        self._scale = 1.0
+        if self.affinity == "nearest_neighbors":
+            self._scale = input_scale(X)
+            X = X / self._scale if self._scale != 1.0 else X
+        # Rows equal to each other (the same point, or the same affinities):
+        # transform gives each the mean of their embeddings.
+        first = None
+        if not callable(self.affinity):
+            first = first_equal_rows(X)
+            if self.affinity in ("nearest_neighbors", "rbf"):
+                warn_duplicates(first, stacklevel=4)
         if self.n_components >= n_samples:
             raise ValueError(
                 f"n_components={self.n_components} must be less than "
@@ -345,6 +393,9 @@ class LaplacianEigenmaps(
         coordinates = fix_signs(vectors / sqrt_degree[:, None])
         self.embedding_ = coordinates[:, 1:]
         self.eigenvalues_ = values[1:]
+        self._snap_embedding = (
+            None if first is None else mean_over_equal_rows(self.embedding_, first)
+        )
         timer("eigen solve", f"eigen_solver={solver!r}")
         timer.done()
         return self
@@ -385,6 +436,7 @@ class LaplacianEigenmaps(
                 self._nbrs, X, n_candidates, return_distance=True
             )
             is_self = self._is_self(X, distances, indices)
+            matched = np.where(is_self, indices[:, 0], -1)
             weights = knn_affinity_to_training(
                 distances, indices, self._radius, k, n_train, is_self=is_self
             )
@@ -398,17 +450,17 @@ class LaplacianEigenmaps(
                 )
                 keep = sp.diags((~is_self).astype(np.float64))
                 weights = keep @ weights + select @ self._offdiagonal_affinity
-            return weights
+            return weights, matched
         if self.affinity == "rbf":
             weights = rbf_kernel(X, self._nbrs._fit_X, gamma=self.gamma_)
             distances, indices = self._nbrs.kneighbors(X, 1)
-            rows = np.flatnonzero(self._is_self(X, distances, indices))
+            is_self = self._is_self(X, distances, indices)
+            rows = np.flatnonzero(is_self)
             # The Laplacian ignores self-loops: so does the extension.
             weights[rows, indices[rows, 0]] = 0.0
-            return weights
-        if self.affinity == "precomputed":
-            return self._precomputed_to_training(X)
-        return X
+            return weights, np.where(is_self, indices[:, 0], -1)
+        _check_affinities(X, "The affinities X passed to transform")
+        return self._precomputed_to_training(X)
 
     def _precomputed_to_training(self, X):
         """Given affinities, with a training row's own diagonal entry dropped.
@@ -420,9 +472,15 @@ class LaplacianEigenmaps(
         training point, and its entry in column ``i`` is left out.
         """
         matches = match_rows(X, self.affinity_matrix_, self._training_rows)
+        if self._given_rows is not None:
+            # An asymmetric matrix was symmetrised at fit: its rows as given
+            # are training rows too.
+            given, index = self._given_rows
+            unmatched = np.flatnonzero(matches < 0)
+            matches[unmatched] = match_rows(X[unmatched], given, index)
         rows = np.flatnonzero(matches >= 0)
         if rows.size == 0:
-            return X
+            return X, matches
         columns = matches[rows]
         if sp.issparse(X):
             X = sp.csr_matrix(X)
@@ -432,10 +490,10 @@ class LaplacianEigenmaps(
             )
             weights = (X - self_loops).tocsr()
             weights.eliminate_zeros()
-            return weights
+            return weights, matches
         weights = X.copy()  # never write into the caller's array
         weights[rows, columns] = 0.0
-        return weights
+        return weights, matches
 
     def transform(self, X: ArrayLike | sp.spmatrix) -> np.ndarray:
         """Embed new rows by the Nystrom extension.
@@ -451,10 +509,15 @@ class LaplacianEigenmaps(
         -------
         X_new : ndarray of shape (n_queries, n_components)
             Embedding of the new rows. A training row gets back its row of
-            ``embedding_`` to rounding: its affinity to itself is left out,
-            as fit leaves out the diagonal of the affinity matrix. With
-            'precomputed', a row equal to a row of ``affinity_matrix_`` (its
-            diagonal entry included) is taken to be that training point.
+            ``embedding_`` exactly, so ``transform(X_train)`` equals
+            ``embedding_``, with one exception: training rows with exact
+            duplicates (which fit embeds as distinct points, at slightly
+            different positions) all get the mean of their group's rows of
+            ``embedding_``. With 'precomputed', a row equal to a row of
+            ``affinity_matrix_`` or of the matrix given to fit (before
+            symmetrisation, diagonal entries included) is taken to be that
+            training point; with 'precomputed_nearest_neighbors', a row at
+            distance 0 from a training point.
         """
         check_is_fitted(self)
         if callable(self.affinity):
@@ -464,6 +527,8 @@ class LaplacianEigenmaps(
                 "affinity='precomputed' and pass them to transform."
             )
         X = self._validate(X, reset=False)
+        if self._scale != 1.0:
+            X = X / self._scale
         scale = 1.0 - self.eigenvalues_
         # Eigenvalues of a normalised Laplacian near 1 would blow the
         # extension up; they never occur among the bottom ones of a sane graph.
@@ -472,12 +537,17 @@ class LaplacianEigenmaps(
         out = np.empty((X.shape[0], self.embedding_.shape[1]))
         for start in range(0, X.shape[0], _TRANSFORM_CHUNK):
             rows = slice(start, min(start + _TRANSFORM_CHUNK, X.shape[0]))
-            weights = self._affinity_to_training(X[rows])
+            weights, matched = self._affinity_to_training(X[rows])
             degree = np.asarray(weights.sum(axis=1)).ravel()
             projected = np.asarray(weights @ self.embedding_)
             # A row with no affinity to any training row (rbf underflow) has
             # no information: it goes to the origin, the weighted centre.
             safe = np.where(degree > 0, degree, 1.0)
-            out[rows] = projected / safe[:, None] / scale
-            out[rows][degree <= 0] = 0.0
+            block = projected / safe[:, None] / scale
+            block[degree <= 0] = 0.0
+            # A training row gets its embedding exactly (the extension
+            # reproduces it only up to the eigen solver's accuracy).
+            found = matched >= 0
+            block[found] = self._snap_embedding[matched[found]]
+            out[rows] = block
         return out

@@ -156,7 +156,7 @@ def barycenter_kneighbors_graph(X, n_neighbors, reg=1e-3, n_jobs=None):
     return weight_matrix(weights, indices, fit_X.shape[0])
 
 
-def _map_chunk(X, fit_X, values, nbrs, n_neighbors, reg, snap_exact):
+def _map_chunk(X, fit_X, values, nbrs, n_neighbors, reg, snap_exact, snap_values):
     indices = nbrs.kneighbors(X, n_neighbors=n_neighbors, return_distance=False)
     weights = barycenter_weights(X, fit_X, indices, reg=reg).astype(np.float64)
     mapped = np.einsum("bk,bkc->bc", weights, values[indices])
@@ -165,7 +165,7 @@ def _map_chunk(X, fit_X, values, nbrs, n_neighbors, reg, snap_exact):
         # barycentric fit would otherwise blur it with its neighbours'.
         nearest = indices[:, 0]
         exact = np.all(X == fit_X[nearest], axis=1)
-        mapped[exact] = values[nearest[exact]]
+        mapped[exact] = snap_values[nearest[exact]]
     return mapped
 
 
@@ -177,6 +177,7 @@ def locally_linear_map(
     *,
     reg=1e-3,
     snap_exact=True,
+    snap_values=None,
     chunk_size=8192,
     n_jobs=None,
 ):
@@ -200,6 +201,9 @@ def locally_linear_map(
         Ridge of the local Gram matrices, relative to their trace.
     snap_exact : bool, default=True
         Give queries equal to a training point that point's value exactly.
+    snap_values : ndarray of shape (n_samples_fit, n_values), default=None
+        The values given to such queries instead of ``values`` (e.g. means
+        over groups of equal training points, which must then agree).
     chunk_size : int, default=8192
         Queries per chunk; bounds the memory whatever ``n_queries``.
     n_jobs : int or None, default=None
@@ -211,9 +215,12 @@ def locally_linear_map(
     """
     fit_X = nbrs._fit_X
     values = np.asarray(values, dtype=np.float64)
+    snap_values = values if snap_values is None else snap_values
     chunks = _chunks(X.shape[0], chunk_size)
     results = Parallel(n_jobs=n_jobs, prefer="threads")(
-        delayed(_map_chunk)(X[rows], fit_X, values, nbrs, n_neighbors, reg, snap_exact)
+        delayed(_map_chunk)(
+            X[rows], fit_X, values, nbrs, n_neighbors, reg, snap_exact, snap_values
+        )
         for rows in chunks
     )
     if not results:

@@ -31,7 +31,13 @@ from ._graph import fit_neighbors, training_neighbors
 from ._hlle import hessian_neighbors_message
 from ._local_weights import barycenter_weights, locally_linear_map, weight_matrix
 from ._progress import StageTimer
-from ._validation import check_magnitude
+from ._validation import (
+    check_magnitude,
+    first_equal_rows,
+    input_scale,
+    mean_over_equal_rows,
+    warn_duplicates,
+)
 
 if TYPE_CHECKING:  # typing_extensions ships with the type checkers
     from typing_extensions import Self
@@ -91,6 +97,13 @@ def _locally_linear_embedding(
     nbrs = fit_neighbors(X, n_neighbors + 1, n_jobs=n_jobs)
     # Dense float64 (sparse input is refused here, as scikit-learn does).
     X = check_array(nbrs._fit_X, dtype=np.float64)
+    scale = input_scale(X)
+    if scale != 1.0:
+        # Tiny data: squared distances would underflow. The embedding is
+        # invariant to a common scale, and dividing by a power of two is
+        # exact.
+        X = X / scale
+        nbrs = fit_neighbors(X, n_neighbors + 1, n_jobs=n_jobs)
     n_samples, n_features = X.shape
 
     if n_components > n_features:
@@ -134,6 +147,11 @@ def _locally_linear_embedding(
             n_jobs=n_jobs,
         )
     timer("local weights", f"method={method!r}")
+    # Duplicated points make M singular by structure: then an exactly
+    # singular LU under eigen_solver='arpack' keeps scikit-learn's error.
+    duplicated = eigen_solver == "arpack" and bool(
+        np.any(first_equal_rows(X) != np.arange(n_samples))
+    )
     embedding = null_space(
         M,
         n_components,
@@ -144,6 +162,7 @@ def _locally_linear_embedding(
         random_state=random_state,
         factor=factor,
         points=X,
+        retry_singular=not duplicated,
     )
     timer("eigen solve", f"eigen_solver={eigen_solver!r}")
     return embedding
@@ -356,7 +375,10 @@ default='auto'
         Names of features seen during ``fit``. Defined only when `X`
         has feature names that are all strings.
     nbrs_ : NearestNeighbors
-        Nearest neighbors index over the training data.
+        Nearest neighbors index over the training data (divided by a power
+        of two when their magnitude is below 1e-100, so that squared
+        distances do not underflow; the embedding does not depend on a
+        common scale).
 
     See Also
     --------
@@ -446,7 +468,12 @@ default='auto'
         random_state = check_random_state(self.random_state)
         X = validate_data(self, X, dtype=float)
         check_magnitude(X)
-        self.nbrs_.fit(X)
+        first = first_equal_rows(X)
+        warn_duplicates(first, stacklevel=4)
+        # Tiny data are indexed divided by a power of two (exact), so that
+        # squared distances do not underflow; transform divides alike.
+        self._scale = input_scale(X)
+        self.nbrs_.fit(X / self._scale if self._scale != 1.0 else X)
         self.embedding_, self.reconstruction_error_ = _locally_linear_embedding(
             self.nbrs_,
             n_neighbors=self.n_neighbors,
@@ -463,6 +490,9 @@ default='auto'
             timer=timer,
         )
         self._n_features_out = self.embedding_.shape[1]
+        # What transform gives a training row: its embedding, or for rows
+        # with exact duplicates the mean embedding of the group.
+        self._snap_embedding = mean_over_equal_rows(self.embedding_, first)
         timer.done()
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -510,7 +540,11 @@ default='auto'
         ``n_neighbors`` nearest training points (regularised by ``reg``) and
         mapped to the same combination of their embeddings, as scikit-learn
         does, in bounded-memory batches. A point equal to a training point is
-        mapped to that point's row of ``embedding_``.
+        mapped to that point's row of ``embedding_``, exactly, so
+        ``transform(X_train)`` equals ``embedding_``, with one exception:
+        training rows with exact duplicates (which fit embeds as distinct
+        points, at slightly different positions) are all mapped to the mean
+        of their group's rows of ``embedding_``.
 
         Parameters
         ----------
@@ -525,12 +559,15 @@ default='auto'
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=float)
         check_magnitude(X)
+        if self._scale != 1.0:
+            X = X / self._scale
         return locally_linear_map(
             X,
             self.nbrs_,
             self.embedding_,
             self.n_neighbors,
             reg=self.reg,
+            snap_values=self._snap_embedding,
             n_jobs=self.n_jobs,
         )
 
@@ -565,7 +602,7 @@ default='auto'
         embedding_nbrs = NearestNeighbors(
             n_neighbors=self.n_neighbors, n_jobs=self.n_jobs
         ).fit(self.embedding_)
-        return locally_linear_map(
+        X_original = locally_linear_map(
             X,
             embedding_nbrs,
             self.nbrs_._fit_X,
@@ -573,3 +610,4 @@ default='auto'
             reg=self.reg,
             n_jobs=self.n_jobs,
         )
+        return X_original * self._scale if self._scale != 1.0 else X_original

@@ -60,7 +60,9 @@ class LocalityPreservingProjections(_LinearGraphProjection):
     eigenvalues_ : ndarray of shape (n_components,)
         Generalised eigenvalues (locality costs) of the components.
     kernel_width_ : float or None
-        Heat-kernel width used (None for binary weights).
+        Heat-kernel width used (None for binary weights), in the squared
+        units of ``X`` (it underflows to 0 for data below about 1e-150,
+        which are fitted rescaled by a power of two).
     affinity_matrix_ : scipy.sparse.csr_matrix of shape (n_samples, n_samples)
         The graph weights ``W``.
     n_features_in_ : int
@@ -127,11 +129,15 @@ class LocalityPreservingProjections(_LinearGraphProjection):
         self._timer("neighbours", f"n_neighbors={self.n_neighbors}")
         width = None
         if self.weight == "heat":
-            width = self.kernel_width if self.kernel_width is not None else "auto"
-        graph, self.kernel_width_ = heat_kernel_graph(
+            width = "auto"
+            if self.kernel_width is not None:
+                # X may have been divided by a power of two (tiny data).
+                width = self.kernel_width / self._scale**2
+        graph, width = heat_kernel_graph(
             distances, indices, X.shape[0], kernel_width=width
         )
         self._timer("graph weights", f"weight={self.weight!r}")
+        self.kernel_width_ = None if width is None else width * self._scale**2
         self._warn_if_disconnected(graph)
         self.affinity_matrix_ = sp.csr_matrix(graph)
         return lpp_matrices(centred, graph)

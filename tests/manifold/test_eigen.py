@@ -61,10 +61,60 @@ def test_same_random_state_gives_identical_results_and_signs_are_fixed():
     np.testing.assert_array_equal(fix_signs(-first), first)
 
 
-def test_arpack_failure_has_sklearn_message():
-    M = sp.csr_matrix(np.zeros((300, 300)))
+def test_arpack_failure_has_sklearn_message(monkeypatch):
+    from scipy.sparse.linalg import ArpackNoConvergence
+
+    import skmanifold_attn.manifold._eigen as module
+
+    def failing_eigsh(M, k, **kwargs):
+        raise ArpackNoConvergence("No convergence", np.empty(0), np.empty((0, 0)))
+
+    monkeypatch.setattr(module, "eigsh", failing_eigsh)
+    M = (_lle_factor().T @ _lle_factor()).tocsr()
     with pytest.raises(ValueError, match="Error in determining null-space with ARPACK"):
         null_space(M, 2, eigen_solver="arpack")
+
+
+def _path_laplacian(n):
+    """Laplacian of a path graph: integer entries, so exactly singular in floats."""
+    main = np.full(n, 2.0)
+    main[[0, -1]] = 1.0
+    return sp.diags([-np.ones(n - 1), main, -np.ones(n - 1)], [-1, 0, 1]).tocsr()
+
+
+def test_arpack_survives_an_exactly_singular_lu():
+    # Whether the LU of a singular M meets an exact zero pivot depends on
+    # rounding; this M (integer entries) meets it on every CPU.
+    from scipy.sparse.linalg import splu
+
+    M = _path_laplacian(40)
+    with pytest.raises(RuntimeError, match="singular"):
+        splu(M.tocsc())
+    vectors, total = null_space(M, 3, eigen_solver="arpack", tol=0, random_state=0)
+    expected, expected_total = null_space(M, 3, eigen_solver="dense")
+    # Path eigenvectors are (anti)symmetric: compare up to sign.
+    vectors = vectors * np.sign(np.sum(vectors * expected, axis=0))
+    np.testing.assert_allclose(vectors, expected, atol=1e-8)
+    assert total == pytest.approx(expected_total, rel=1e-8)
+
+
+def test_arpack_lle_fits_where_sklearn_does():
+    # The case that failed on one AMD CPU: the same data fit with sklearn's
+    # class in the same process; ours must succeed too, and agree with it
+    # whenever sklearn succeeds.
+    from sklearn.manifold import LocallyLinearEmbedding as SklearnLLE
+
+    from skmanifold_attn.manifold import LocallyLinearEmbedding
+
+    X = np.random.RandomState(0).uniform(size=(10, 3))
+    params = dict(n_neighbors=6, eigen_solver="arpack", random_state=0)
+    ours = LocallyLinearEmbedding(**params).fit(X).embedding_
+    assert np.all(np.isfinite(ours))
+    try:
+        reference = SklearnLLE(**params).fit(X).embedding_
+    except ValueError:
+        return  # sklearn met the exact zero pivot on this CPU
+    np.testing.assert_allclose(fix_signs(reference), ours, atol=1e-6)
 
 
 def test_residual_check_rejects_unconverged_result(monkeypatch):

@@ -96,9 +96,7 @@ def test_precomputed_training_rows_get_their_embedding_back(
     order = np.random.RandomState(0).permutation(300)[:120]
     passed = affinity[order]
     queries = sp.csr_matrix(passed) if sparse_transform else passed
-    np.testing.assert_allclose(
-        model.transform(queries), model.embedding_[order], rtol=1e-10, atol=1e-13
-    )
+    np.testing.assert_array_equal(model.transform(queries), model.embedding_[order])
     np.testing.assert_array_equal(passed, affinity[order])  # input untouched
     np.testing.assert_array_equal(fitted, affinity)
 
@@ -110,9 +108,7 @@ def test_precomputed_nearest_neighbors_match_feature_input(swiss_roll):
         affinity="precomputed_nearest_neighbors", n_neighbors=10, random_state=0
     ).fit(distances)
     _assert_equal_up_to_sign_and_scale(pre.embedding_, direct.embedding_)
-    np.testing.assert_allclose(
-        pre.transform(distances[:50]), pre.embedding_[:50], atol=1e-12
-    )
+    np.testing.assert_array_equal(pre.transform(distances[:50]), pre.embedding_[:50])
 
 
 @pytest.mark.parametrize(
@@ -123,9 +119,7 @@ def test_transform_reproduces_training_embedding(swiss_roll, digits, params):
         if "gamma" in params and X is digits:
             continue
         model = LaplacianEigenmaps(n_components=3, random_state=0, **params).fit(X)
-        np.testing.assert_allclose(
-            model.transform(X), model.embedding_, rtol=1e-8, atol=1e-12
-        )
+        np.testing.assert_array_equal(model.transform(X), model.embedding_)
 
 
 @pytest.mark.parametrize(
@@ -226,3 +220,92 @@ def test_deterministic(swiss_roll):
         first = LaplacianEigenmaps(n_neighbors=10, random_state=3).fit(swiss_roll)
     second = LaplacianEigenmaps(n_neighbors=10, random_state=3).fit(swiss_roll)
     np.testing.assert_array_equal(first.embedding_, second.embedding_)
+
+
+# --- Training rows, duplicates, bad affinities and tiny scales --------------
+
+
+def _with_duplicates():
+    rng = np.random.RandomState(0)
+    base = rng.uniform(size=(300, 3))
+    return np.r_[base, base[rng.choice(300, 100, replace=False)]]
+
+
+def _assert_training_rows_come_back(model, X):
+    """transform(X_train) is embedding_, duplicates getting their mean."""
+    _, group = np.unique(X, axis=0, return_inverse=True)
+    group = group.ravel()
+    counts = np.bincount(group)[group]
+    Y = model.transform(X)
+    single = counts == 1
+    np.testing.assert_array_equal(Y[single], model.embedding_[single])
+    for g in np.unique(group[~single]):
+        rows = np.flatnonzero(group == g)
+        np.testing.assert_array_equal(
+            Y[rows], np.broadcast_to(Y[rows[0]], Y[rows].shape)
+        )
+        np.testing.assert_allclose(
+            Y[rows[0]], model.embedding_[rows].mean(axis=0), rtol=0, atol=1e-15
+        )
+
+
+@pytest.mark.parametrize(
+    "params", [{"n_neighbors": 10}, {"affinity": "rbf", "gamma": 5.0}]
+)
+def test_transform_of_duplicated_training_rows(params):
+    # Once off by up to 1.07e-3 (the nearest duplicate's own Nystrom row).
+    X = _with_duplicates()
+    with pytest.warns(UserWarning, match=r"100 row\(s\) identical"):
+        model = LaplacianEigenmaps(random_state=0, **params).fit(X)
+    _assert_training_rows_come_back(model, X)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_asymmetric_precomputed_training_rows_come_back(sparse):
+    # fit symmetrises an asymmetric affinity; its rows as given are still
+    # the training points (once off by 0.02).
+    rng = np.random.RandomState(0)
+    X = rng.uniform(size=(200, 3))
+    affinity = rbf_kernel(X, gamma=5.0) * (1 + 0.2 * rng.uniform(size=(200, 200)))
+    given = sp.csr_matrix(affinity) if sparse else affinity
+    with pytest.warns(UserWarning, match="not symmetric"):
+        model = LaplacianEigenmaps(affinity="precomputed", random_state=0).fit(given)
+    np.testing.assert_array_equal(model.transform(given), model.embedding_)
+    symmetric = model.affinity_matrix_
+    np.testing.assert_array_equal(model.transform(symmetric), model.embedding_)
+
+
+def test_negative_affinities_are_refused_clearly():
+    X = np.random.RandomState(0).uniform(size=(30, 2))
+    affinity = rbf_kernel(X) - 0.5
+    message = "negative entries.*non-negative similarities"
+    with pytest.raises(ValueError, match=message):
+        LaplacianEigenmaps(affinity="precomputed").fit(affinity)
+    with pytest.raises(ValueError, match=message):
+        LaplacianEigenmaps(affinity="precomputed").fit(sp.csr_matrix(affinity))
+    with pytest.raises(ValueError, match=message):
+        LaplacianEigenmaps(affinity=lambda X: rbf_kernel(X) - 0.5).fit(X)
+    model = LaplacianEigenmaps(affinity="precomputed").fit(rbf_kernel(X))
+    with pytest.raises(ValueError, match=message):
+        model.transform(affinity[:3] - 1.0)
+
+
+def test_tiny_data_embed_as_their_rescaled_copy():
+    # 1e-300 once gave silent garbage (transform up to 1.5e10): squared
+    # distances underflow. kNN affinities do not depend on a common scale.
+    rng = np.random.RandomState(0)
+    X = 1.0 + rng.uniform(size=(300, 3))
+    new = 1.0 + rng.uniform(size=(40, 3))
+    reference = LaplacianEigenmaps(n_neighbors=10, random_state=0).fit(X)
+    for factor in (2.0**-1000, 1e-300):
+        model = LaplacianEigenmaps(n_neighbors=10, random_state=0).fit(X * factor)
+        np.testing.assert_allclose(model.embedding_, reference.embedding_, atol=1e-10)
+        np.testing.assert_allclose(
+            model.transform(new * factor), reference.transform(new), atol=1e-10
+        )
+        np.testing.assert_array_equal(model.transform(X * factor), model.embedding_)
+
+
+def test_identical_rows_warn():
+    with pytest.warns(UserWarning, match=r"119 row\(s\) identical"):
+        LaplacianEigenmaps(n_neighbors=5, random_state=0).fit(np.ones((120, 3)))

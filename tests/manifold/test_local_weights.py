@@ -24,7 +24,9 @@ def test_barycenter_weights_match_sklearn(reg, n_features):
     X = _data(d=n_features)
     ind = training_neighbors(fit_neighbors(X, 9), 8)
     ours = barycenter_weights(X, X, ind, reg)
-    np.testing.assert_allclose(ours, sk_barycenter_weights(X, X, ind, reg), rtol=1e-9)
+    # A different (Woodbury) solve of systems conditioned up to 1/reg: agree
+    # far above rounding on any CPU (measured 6e-11 here).
+    np.testing.assert_allclose(ours, sk_barycenter_weights(X, X, ind, reg), rtol=1e-8)
     np.testing.assert_allclose(ours.sum(axis=1), 1.0)
 
 

@@ -230,9 +230,10 @@ def test_duplicates_and_constant_features_are_regularised():
     X = np.c_[X, np.full(len(X), 3.0)]  # a constant feature
     rng.shuffle(X)
     for method in METHODS:
-        Y = LocallyLinearEmbedding(
-            n_neighbors=12, method=method, random_state=0
-        ).fit_transform(X)
+        with pytest.warns(UserWarning, match=r"100 row\(s\) identical"):
+            Y = LocallyLinearEmbedding(
+                n_neighbors=12, method=method, random_state=0
+            ).fit_transform(X)
         assert np.all(np.isfinite(Y))
         assert np.std(Y, axis=0).min() > 1e-3
 
@@ -271,3 +272,58 @@ def test_feature_names_out():
         "locallylinearembedding0",
         "locallylinearembedding1",
     ]
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_transform_of_duplicated_training_rows(method):
+    # 300 rows + 100 exact duplicates: transform(X_train) once differed from
+    # embedding_ by up to 9.8e-5 (standard) and 6.7e-4 (hessian, ltsa).
+    rng = np.random.RandomState(0)
+    base = rng.uniform(size=(300, 3))
+    X = np.r_[base, base[rng.choice(300, 100, replace=False)]]
+    with pytest.warns(UserWarning, match=r"100 row\(s\) identical"):
+        model = LocallyLinearEmbedding(
+            n_neighbors=12, method=method, random_state=0
+        ).fit(X)
+    Y = model.transform(X)
+    _, group = np.unique(X, axis=0, return_inverse=True)
+    group = group.ravel()
+    single = np.bincount(group)[group] == 1
+    # Rows without a duplicate: exactly their embedding.
+    np.testing.assert_array_equal(Y[single], model.embedding_[single])
+    # Duplicated rows: one output per group, the mean of its embeddings.
+    for g in np.unique(group[~single]):
+        rows = np.flatnonzero(group == g)
+        np.testing.assert_array_equal(Y[rows[1:]], Y[rows[:1]].repeat(rows.size - 1, 0))
+        np.testing.assert_allclose(
+            Y[rows[0]], model.embedding_[rows].mean(axis=0), rtol=0, atol=1e-15
+        )
+
+
+def test_tiny_data_embed_as_their_rescaled_copy():
+    # Data scaled by 1e-300 once gave silent garbage: squared distances
+    # underflow. The embedding does not depend on a common scale.
+    rng = np.random.RandomState(0)
+    X = 1.0 + rng.uniform(size=(300, 3))
+    new = 1.0 + rng.uniform(size=(40, 3))
+    reference = LocallyLinearEmbedding(n_neighbors=10, random_state=0).fit(X)
+    for factor in (2.0**-1000, 1e-300):
+        model = LocallyLinearEmbedding(n_neighbors=10, random_state=0)
+        Y = model.fit_transform(X * factor)
+        np.testing.assert_allclose(Y, reference.embedding_, atol=1e-8)
+        np.testing.assert_allclose(
+            model.transform(new * factor), reference.transform(new), atol=1e-8
+        )
+        np.testing.assert_array_equal(model.transform(X * factor), Y)
+        back = model.inverse_transform(Y[:20])
+        np.testing.assert_allclose(back, X[:20] * factor, rtol=1e-10)
+    # The function form too.
+    Y, _ = locally_linear_embedding(
+        X * 1e-300, n_neighbors=10, n_components=2, random_state=0
+    )
+    np.testing.assert_allclose(Y, reference.embedding_, atol=1e-8)
+
+
+def test_identical_rows_warn():
+    with pytest.warns(UserWarning, match=r"119 row\(s\) identical"):
+        LocallyLinearEmbedding(n_neighbors=5).fit(np.ones((120, 3)))

@@ -41,22 +41,7 @@ N_SAMPLES, N_FEATURES = 40, 6
 
 # Cases where an estimator still fails, each naming the defect: the
 # estimator's test fails when the defect is fixed (strict), so the entry goes.
-_RANK = (
-    "the rank decision of NPE/LPP is not scale-aware: valid data whose "
-    "columns (or overall scale) are far from 1 are called rank-deficient"
-)
-KNOWN_DEFECTS = {
-    ("LaplacianEigenmaps", "scale_1e-300"): (
-        "data scaled by 1e-300 give silent garbage (embedding up to ~5e9)"
-    ),
-    ("LocallyLinearEmbedding", "scale_1e-300"): (
-        "data scaled by 1e-300 give silent garbage (every new row maps to ~0)"
-    ),
-    ("LocalityPreservingProjections", "scale_1e-300"): _RANK,
-    ("NeighborhoodPreservingEmbedding", "scale_1e-300"): _RANK,
-    ("LocalityPreservingProjections", "one_large_column"): _RANK,
-    ("NeighborhoodPreservingEmbedding", "one_large_column"): _RANK,
-}
+KNOWN_DEFECTS: dict[tuple[str, str], str] = {}
 
 
 def _estimator(name, **params):

@@ -15,7 +15,8 @@ from sklearn.base import (
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._eigen import generalized_bottom_eigh
-from ._graph import check_connected, fit_neighbors, kneighbors_chunked
+from ._graph import check_connected
+from ._neighbors import build_index
 from ._validation import check_magnitude
 
 
@@ -52,17 +53,20 @@ class _LinearGraphProjection(
         return X
 
     def _training_neighbors(self, X):
-        """Fitted index, and each point's neighbours other than itself."""
-        nbrs = fit_neighbors(
+        """Built index, and each point's neighbours other than itself."""
+        index = build_index(
+            self.neighbors_algorithm,
             X,
             self.n_neighbors + 1,
-            algorithm=self.neighbors_algorithm,
             n_jobs=self.n_jobs,
+            # No random_state parameter: the approximate backend gets a fixed
+            # seed so that fit is deterministic.
+            random_state=0,
         )
-        distances, indices = kneighbors_chunked(
-            nbrs, X, self.n_neighbors + 1, return_distance=True
+        distances, indices = index.training_neighbors(
+            self.n_neighbors, return_distance=True
         )
-        return nbrs, distances[:, 1:], np.ascontiguousarray(indices[:, 1:])
+        return index, distances, indices
 
     @staticmethod
     def _warn_if_disconnected(graph):

@@ -23,8 +23,9 @@ from sklearn.utils._param_validation import Interval, StrOptions, validate_param
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._eigen import EIGEN_SOLVERS, null_space
-from ._graph import fit_neighbors, training_neighbors
+from ._graph import fit_neighbors
 from ._local_weights import barycenter_weights, locally_linear_map, weight_matrix
+from ._neighbors import NEIGHBORS_ALGORITHM_CONSTRAINT, SklearnIndex, build_index
 from ._validation import check_magnitude
 
 METHODS = ("standard", "hessian", "modified", "ltsa")
@@ -75,10 +76,16 @@ def _locally_linear_embedding(
     modified_tol=1e-12,
     random_state=None,
     n_jobs=None,
+    neighbors_algorithm="auto",
+    return_index=False,
 ):
-    nbrs = fit_neighbors(X, n_neighbors + 1, n_jobs=n_jobs)
-    # Dense float64 (sparse input is refused here, as scikit-learn does).
-    X = check_array(nbrs._fit_X, dtype=np.float64)
+    if isinstance(X, NearestNeighbors):
+        # scikit-learn's contract: a fitted index stands for its data.
+        neighbors_algorithm = fit_neighbors(X, n_neighbors + 1, n_jobs=n_jobs)
+        X = neighbors_algorithm._fit_X
+    # Dense row-major float64 (sparse input is refused here, as scikit-learn
+    # does); the neighbour index keeps this very array.
+    X = check_array(X, dtype=np.float64, order="C")
     n_samples, n_features = X.shape
 
     if n_components > n_features:
@@ -100,7 +107,14 @@ def _locally_linear_embedding(
         raise ValueError("modified LLE requires n_neighbors >= n_components")
     check_magnitude(X)
 
-    neighbors = training_neighbors(nbrs, n_neighbors)
+    index = build_index(
+        neighbors_algorithm,
+        X,
+        n_neighbors + 1,
+        n_jobs=n_jobs,
+        random_state=random_state,
+    )
+    neighbors = index.training_neighbors(n_neighbors)
     factor = M = None
     if method == "standard":
         weights = barycenter_weights(X, X, neighbors, reg=reg, n_jobs=n_jobs)
@@ -120,7 +134,7 @@ def _locally_linear_embedding(
             modified_tol=modified_tol,
             n_jobs=n_jobs,
         )
-    return null_space(
+    result = null_space(
         M,
         n_components,
         k_skip=1,
@@ -131,6 +145,7 @@ def _locally_linear_embedding(
         factor=factor,
         points=X,
     )
+    return (*result, index) if return_index else result
 
 
 _COMMON_CONSTRAINTS = {
@@ -315,9 +330,21 @@ class LocallyLinearEmbedding(
         Tolerance of the Hessian method.
     modified_tol : float, default=1e-12
         Tolerance of the modified method.
-    neighbors_algorithm : {'auto', 'brute', 'kd_tree', 'ball_tree'}, \
+    neighbors_algorithm : str, KNeighborsMixin, index or sparse matrix, \
 default='auto'
-        Algorithm of the :class:`~sklearn.neighbors.NearestNeighbors` search.
+        How neighbours are found. 'auto', 'brute', 'kd_tree', 'ball_tree':
+        exact search by :class:`~sklearn.neighbors.NearestNeighbors` with that
+        algorithm. 'hnswlib': approximate search (the optional ``ann`` extra;
+        see :ref:`large_data` for its recall). A scikit-learn neighbours
+        estimator: used as is when fitted on the same ``X``, else a fitted
+        copy. An object with ``build(X, n_neighbors)`` and
+        ``query(X, n_neighbors)`` methods, the latter returning
+        ``(distances, indices)``. A sparse matrix of shape (n_samples,
+        n_samples): a precomputed kNN distance graph of the training rows
+        (as from ``KNeighborsTransformer(mode='distance').fit_transform(X)``)
+        with at least ``n_neighbors`` neighbours per row besides the point
+        itself; LLE still needs the coordinates ``X`` for its weights, and
+        :meth:`transform` searches new rows exactly.
     random_state : int, RandomState instance or None, default=None
         Seeds the start vector of the ARPACK-based solvers; the same seed
         gives identical results.
@@ -336,8 +363,10 @@ default='auto'
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during ``fit``. Defined only when `X`
         has feature names that are all strings.
-    nbrs_ : NearestNeighbors
-        Nearest neighbors index over the training data.
+    nbrs_ : NearestNeighbors or index
+        Nearest neighbors index over the training data: the fitted
+        :class:`~sklearn.neighbors.NearestNeighbors` of the exact backends,
+        the given neighbours estimator, else the index.
 
     See Also
     --------
@@ -376,7 +405,7 @@ default='auto'
 
     _parameter_constraints: dict = {
         **_COMMON_CONSTRAINTS,
-        "neighbors_algorithm": [StrOptions({"auto", "brute", "kd_tree", "ball_tree"})],
+        "neighbors_algorithm": NEIGHBORS_ALGORITHM_CONSTRAINT,
     }
 
     def __init__(
@@ -415,17 +444,15 @@ default='auto'
         return tags
 
     def _fit_transform(self, X):
-        self.nbrs_ = NearestNeighbors(
-            n_neighbors=self.n_neighbors,
-            algorithm=self.neighbors_algorithm,
-            n_jobs=self.n_jobs,
-        )
         random_state = check_random_state(self.random_state)
         X = validate_data(self, X, dtype=float)
         check_magnitude(X)
-        self.nbrs_.fit(X)
-        self.embedding_, self.reconstruction_error_ = _locally_linear_embedding(
-            self.nbrs_,
+        (
+            self.embedding_,
+            self.reconstruction_error_,
+            self._index,
+        ) = _locally_linear_embedding(
+            X,
             n_neighbors=self.n_neighbors,
             n_components=self.n_components,
             reg=self.reg,
@@ -437,7 +464,11 @@ default='auto'
             modified_tol=self.modified_tol,
             random_state=random_state,
             n_jobs=self.n_jobs,
+            neighbors_algorithm=self.neighbors_algorithm,
+            return_index=True,
         )
+        # The exact backend's NearestNeighbors, else the index itself.
+        self.nbrs_ = getattr(self._index, "estimator_", self._index)
         self._n_features_out = self.embedding_.shape[1]
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -502,7 +533,7 @@ default='auto'
         check_magnitude(X)
         return locally_linear_map(
             X,
-            self.nbrs_,
+            self._index,
             self.embedding_,
             self.n_neighbors,
             reg=self.reg,
@@ -537,13 +568,13 @@ default='auto'
             )
         # The index over the embedding is built per call (cheap: it has
         # n_components columns) rather than kept from fit.
-        embedding_nbrs = NearestNeighbors(
-            n_neighbors=self.n_neighbors, n_jobs=self.n_jobs
-        ).fit(self.embedding_)
+        embedding_index = SklearnIndex(n_jobs=self.n_jobs).build(
+            self.embedding_, self.n_neighbors
+        )
         return locally_linear_map(
             X,
-            embedding_nbrs,
-            self.nbrs_._fit_X,
+            embedding_index,
+            self._index.data_,
             self.n_neighbors,
             reg=self.reg,
             n_jobs=self.n_jobs,

@@ -28,6 +28,7 @@ from sklearn.base import clone
 from sklearn.neighbors import NearestNeighbors
 from sklearn.neighbors._base import KNeighborsMixin
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._graph import DEFAULT_QUERY_CHUNK
@@ -42,7 +43,7 @@ class NeighborsIndex:
 
     Subclasses implement ``_build(X, n_neighbors)`` and
     ``_query(X, n_neighbors, return_distance)``; the training data is kept
-    (by reference, never copied) as ``data_``.
+    as ``data_`` (by reference; copied only to make a dense array row-major).
     """
 
     #: Whether queries return the exact nearest neighbours.
@@ -50,6 +51,9 @@ class NeighborsIndex:
 
     def build(self, X, n_neighbors):
         """Index the rows of ``X`` for queries of up to ``n_neighbors``."""
+        if isinstance(X, np.ndarray):
+            # Row-major, as NearestNeighbors keeps it (a copy only if not).
+            X = np.ascontiguousarray(X)
         self.data_ = X
         self.n_samples_fit_ = X.shape[0]
         self._build(X, n_neighbors)
@@ -404,6 +408,14 @@ def check_knn_graph(graph, n_neighbors, *, n_rows=None, n_columns=None):
 
 APPROXIMATE = {"hnswlib": HnswIndex}
 ALGORITHMS = (*SKLEARN_ALGORITHMS, *APPROXIMATE)
+
+#: ``_parameter_constraints`` entry of the estimators' ``neighbors_algorithm``.
+NEIGHBORS_ALGORITHM_CONSTRAINT = [
+    StrOptions(set(ALGORITHMS)),
+    KNeighborsMixin,
+    HasMethods(["build", "query"]),
+    "sparse matrix",
+]
 
 
 def make_index(neighbors_algorithm="auto", *, n_jobs=None, random_state=None):

@@ -37,7 +37,7 @@ from ._graph import (
     symmetric_knn_affinity,
 )
 from ._neighbors import (
-    NEIGHBORS_ALGORITHM_CONSTRAINT,
+    INDEX_CONSTRAINT,
     SklearnIndex,
     build_index,
 )
@@ -179,7 +179,7 @@ class LaplacianEigenmaps(
         "eigen_tol": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
         "n_neighbors": [Interval(Integral, 1, None, closed="left"), None],
         "n_jobs": [None, Integral],
-        "neighbors_algorithm": NEIGHBORS_ALGORITHM_CONSTRAINT,
+        "neighbors_algorithm": INDEX_CONSTRAINT,
     }
 
     def __init__(

@@ -19,12 +19,14 @@ sorted by them, so only *which* neighbours are found is approximate.
 ``(distances, indices)`` of a data set's neighbours without an estimator.
 """
 
+import copy
 import numbers
 import os
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
 from sklearn.neighbors import NearestNeighbors
 from sklearn.neighbors._base import KNeighborsMixin
 from sklearn.utils import check_random_state
@@ -189,7 +191,7 @@ class FittedKNeighborsIndex(NeighborsIndex):
     def _build(self, X, n_neighbors):
         try:
             check_is_fitted(self.estimator)
-        except Exception:  # NotFittedError: fit a copy, leave the user's alone
+        except NotFittedError:  # fit a copy, leave the user's alone
             self.estimator_ = clone(self.estimator).fit(X)
             return
         fitted = getattr(self.estimator, "n_samples_fit_", None)
@@ -202,7 +204,6 @@ class FittedKNeighborsIndex(NeighborsIndex):
                 "same X."
             )
         self.estimator_ = self.estimator
-        self.exact = getattr(self.estimator, "metric", None) != "precomputed"
 
     def _query(self, X, n_neighbors, return_distance):
         return self.estimator_.kneighbors(
@@ -225,10 +226,12 @@ class UserIndex(NeighborsIndex):
         self.index = index
 
     def _build(self, X, n_neighbors):
-        self.index.build(X, n_neighbors)
+        # Build a copy: the object given as a parameter stays as it was.
+        self.index_ = copy.deepcopy(self.index)
+        self.index_.build(X, n_neighbors)
 
     def _query(self, X, n_neighbors, return_distance):
-        result = self.index.query(X, n_neighbors)
+        result = self.index_.query(X, n_neighbors)
         if not (isinstance(result, tuple) and len(result) == 2):
             raise TypeError(
                 "The neighbors index's query(X, n_neighbors) must return a "
@@ -416,6 +419,9 @@ NEIGHBORS_ALGORITHM_CONSTRAINT = [
     HasMethods(["build", "query"]),
     "sparse matrix",
 ]
+#: The same without precomputed graphs (for estimators that take the graph as
+#: ``X``, as scikit-learn's SpectralEmbedding does).
+INDEX_CONSTRAINT = NEIGHBORS_ALGORITHM_CONSTRAINT[:-1]
 
 
 def make_index(neighbors_algorithm="auto", *, n_jobs=None, random_state=None):

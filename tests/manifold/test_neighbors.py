@@ -1,5 +1,6 @@
 """The neighbours seam: backends, the estimators' public face, bad input."""
 
+import pickle
 import sys
 
 import numpy as np
@@ -190,7 +191,10 @@ def test_hnswlib_recall_and_embedding():
         exact_lle.reconstruction_error_, rel=0.01
     )
     assert isinstance(lle.nbrs_, HnswIndex)
+    # Pickled (as sent to Dask workers), the model transforms the same.
+    restored = pickle.loads(pickle.dumps(lle))
     new = _high_dimensional(100, seed=1)
+    np.testing.assert_array_equal(restored.transform(new), lle.transform(new))
     np.testing.assert_allclose(
         lle.transform(new), exact_lle.transform(new), atol=1e-6 + 0.02 * np.ptp(first)
     )
@@ -270,9 +274,20 @@ def test_precomputed_graph_bad_shape_and_too_few_neighbours():
         model.transform(big[:5])
 
 
+def test_laplacian_eigenmaps_takes_graphs_as_x_only():
+    X = _roll(200)
+    graph = KNeighborsTransformer(n_neighbors=12, mode="distance").fit_transform(X)
+    with pytest.raises(ValueError, match="neighbors_algorithm"):
+        LaplacianEigenmaps(n_neighbors=10, neighbors_algorithm=graph).fit(X)
+
+
 def test_seam_indexes_build_fresh_copies():
     index = SklearnIndex("brute")
     first = build_index(index, _roll(100), 4)
     second = build_index(index, _roll(120), 4)
     assert first is not second and not hasattr(index, "data_")
     assert first.data_.shape[0] == 100 and second.data_.shape[0] == 120
+
+    user = BruteIndex()
+    LocallyLinearEmbedding(neighbors_algorithm=user).fit(_roll(100))
+    assert not hasattr(user, "X")  # the parameter is left as given

@@ -26,13 +26,28 @@ def _n_features_out(estimator):
     return len(names), [str(name) for name in names]
 
 
+def _shared_model(estimator):
+    """The model as one graph input: scattered to every worker of a running
+    ``dask.distributed`` client, else one task of the graph."""
+    import dask
+
+    try:
+        from distributed import default_client
+
+        client = default_client()
+    except (ImportError, ValueError):  # no distributed, or no client running
+        return dask.delayed(estimator, pure=True, traverse=False)
+    return client.scatter(estimator, broadcast=True)
+
+
 def dask_transform(estimator, X):
     """Apply a fitted estimator's ``transform`` to a Dask collection, lazily.
 
     Each block of rows (each partition) is transformed on its own, in the
     worker that holds it, so the data never has to fit in one machine's
     memory; the fitted estimator is sent to the workers once (as one task of
-    the graph), not with every block. Rows are transformed independently by
+    the graph, or scattered to every worker when a ``dask.distributed``
+    client is running), not with every block. Rows are transformed independently by
     the estimators of this package, so the result equals the in-memory
     ``estimator.transform(X.compute())``.
 
@@ -72,13 +87,11 @@ def dask_transform(estimator, X):
     >>> np.array_equal(Y.compute(), lle.transform(X.compute()))
     True
     """
-    import dask
     import dask.array as da
 
     check_is_fitted(estimator)
     n_out, columns = _n_features_out(estimator)
-    # One task holding the model, referenced by every block's task.
-    shared = dask.delayed(estimator, pure=True, traverse=False)
+    shared = _shared_model(estimator)
     if isinstance(X, da.Array):
         if X.ndim != 2:
             raise ValueError(f"Expected a 2-D Dask array, got {X.ndim} dimension(s).")

@@ -49,8 +49,8 @@ def test_dask_array_transform_on_cluster_equals_in_memory(
     estimator.fit(X)
     lazy = dask_transform(estimator, da.from_array(new, chunks=(700, 3)))
     assert lazy.chunks == ((700, 700, 700, 700, 200), (2,))
-    # One task per block plus the model, shipped once.
-    assert len(dict(lazy.__dask_graph__())) == 2 * 5 + 1
+    # One task per block; the model is scattered to the workers once.
+    assert len(dict(lazy.__dask_graph__())) == 2 * 5
     result = client.compute(lazy).result()
     np.testing.assert_array_equal(result, estimator.transform(new))
 
@@ -67,6 +67,20 @@ def test_dask_dataframe_transform_keeps_index_and_names(swiss_roll, client):
     assert list(result.columns) == list(estimator.get_feature_names_out())
     np.testing.assert_array_equal(result.index, frame.index)
     np.testing.assert_array_equal(result.to_numpy(), estimator.transform(frame))
+
+
+def test_without_a_client_any_scheduler_runs_it(swiss_roll, monkeypatch):
+    X, new = swiss_roll
+    estimator = LocallyLinearEmbedding(n_neighbors=10).fit(X)
+
+    def no_client():
+        raise ValueError("No clients found")
+
+    monkeypatch.setattr(distributed, "default_client", no_client)
+    lazy = dask_transform(estimator, da.from_array(new, chunks=(1000, 3)))
+    np.testing.assert_array_equal(
+        lazy.compute(scheduler="synchronous"), estimator.transform(new)
+    )
 
 
 def test_dask_transform_bad_input(swiss_roll):

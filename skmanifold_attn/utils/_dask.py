@@ -36,8 +36,8 @@ def _shared_model(estimator):
 
         client = default_client()
     except (ImportError, ValueError):  # no distributed, or no client running
-        return dask.delayed(estimator, pure=True, traverse=False)
-    return client.scatter(estimator, broadcast=True)
+        return dask.delayed(estimator, pure=False, traverse=False)
+    return client.scatter(estimator, broadcast=True, hash=False)
 
 
 def dask_transform(estimator, X):

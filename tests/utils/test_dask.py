@@ -76,7 +76,7 @@ def test_without_a_client_any_scheduler_runs_it(swiss_roll, monkeypatch):
     def no_client():
         raise ValueError("No clients found")
 
-    monkeypatch.setattr(distributed, "default_client", no_client)
+    monkeypatch.setattr("distributed.default_client", no_client)
     lazy = dask_transform(estimator, da.from_array(new, chunks=(1000, 3)))
     np.testing.assert_array_equal(
         lazy.compute(scheduler="synchronous"), estimator.transform(new)

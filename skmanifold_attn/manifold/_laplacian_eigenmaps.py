@@ -23,7 +23,6 @@ from sklearn.base import (
     _fit_context,
 )
 from sklearn.metrics.pairwise import rbf_kernel
-from sklearn.neighbors import NearestNeighbors
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, check_symmetric, validate_data
@@ -36,12 +35,15 @@ from ._eigen import (
 )
 from ._graph import (
     check_connected,
-    fit_neighbors,
-    kneighbors_chunked,
     knn_affinity_to_training,
     match_rows,
     row_index,
     symmetric_knn_affinity,
+)
+from ._neighbors import (
+    INDEX_CONSTRAINT,
+    SklearnIndex,
+    build_index,
 )
 from ._progress import StageTimer
 from ._validation import (
@@ -136,6 +138,19 @@ class LaplacianEigenmaps(
         ``max(n_samples / 10, 1)``.
     n_jobs : int, default=None
         Parallel jobs of the neighbour searches.
+    neighbors_algorithm : str, KNeighborsMixin or index, default='auto'
+        How the neighbours of ``affinity='nearest_neighbors'`` are found.
+        'auto', 'brute', 'kd_tree', 'ball_tree': exact search by
+        :class:`~sklearn.neighbors.NearestNeighbors` with that algorithm.
+        'hnswlib': approximate search (the optional ``ann`` extra; see
+        :ref:`large_data` for its recall), seeded by ``random_state``. A
+        scikit-learn neighbours estimator: used as is when fitted on the same
+        ``X``, else a fitted copy. An object with ``build(X, n_neighbors)``
+        and ``query(X, n_neighbors)`` methods, the latter returning
+        ``(distances, indices)``. A precomputed kNN graph is given as ``X``
+        with ``affinity='precomputed_nearest_neighbors'`` instead, as in
+        scikit-learn (for example from
+        ``KNeighborsTransformer(mode='distance')``).
     verbose : int, default=0
         From 1 on, print each stage of ``fit`` as it ends (affinity graph, Laplacian,
         eigen solve) with its
@@ -200,6 +215,7 @@ class LaplacianEigenmaps(
         "eigen_tol": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
         "n_neighbors": [Interval(Integral, 1, None, closed="left"), None],
         "n_jobs": [None, Integral],
+        "neighbors_algorithm": INDEX_CONSTRAINT,
         "verbose": ["verbose"],
     }
 
@@ -214,6 +230,7 @@ class LaplacianEigenmaps(
         eigen_tol="auto",
         n_neighbors=None,
         n_jobs=None,
+        neighbors_algorithm="auto",
         verbose=0,
     ):
         self.n_components = n_components
@@ -224,6 +241,7 @@ class LaplacianEigenmaps(
         self.eigen_tol = eigen_tol
         self.n_neighbors = n_neighbors
         self.n_jobs = n_jobs
+        self.neighbors_algorithm = neighbors_algorithm
         self.verbose = verbose
 
     def __sklearn_tags__(self):
@@ -262,13 +280,19 @@ class LaplacianEigenmaps(
             )
         self.n_neighbors_ = k
         if self.affinity == "precomputed_nearest_neighbors":
-            nbrs = NearestNeighbors(
-                n_neighbors=k, metric="precomputed", n_jobs=self.n_jobs
-            ).fit(X)
+            _check_precomputed_graph(X, k, X.shape[0])
+            index = SklearnIndex(metric="precomputed", n_jobs=self.n_jobs)
+            index.build(X, k)
         else:
-            nbrs = fit_neighbors(X, k, n_jobs=self.n_jobs)
-        distances, indices = kneighbors_chunked(nbrs, X, k, return_distance=True)
-        self._nbrs = nbrs
+            index = build_index(
+                self.neighbors_algorithm,
+                X,
+                k,
+                n_jobs=self.n_jobs,
+                random_state=self.random_state,
+            )
+        distances, indices = index.query(X, k)
+        self._index = index
         # x lies in training point j's neighbourhood when within this radius.
         self._radius = distances[:, -1].copy()
         affinity = symmetric_knn_affinity(indices, n_samples)
@@ -283,7 +307,7 @@ class LaplacianEigenmaps(
             return self._knn_graph(X, n_samples)
         if self.affinity == "rbf":
             self.gamma_ = self.gamma if self.gamma is not None else 1.0 / X.shape[1]
-            self._nbrs = fit_neighbors(X, 1, n_jobs=self.n_jobs)
+            self._index = SklearnIndex(n_jobs=self.n_jobs).build(X, 1)
             return rbf_kernel(X, gamma=self.gamma_)
         if self.affinity == "precomputed":
             if X.shape[0] != X.shape[1]:
@@ -424,7 +448,7 @@ class LaplacianEigenmaps(
         """Whether each row's nearest training row is that very row."""
         if self.affinity == "precomputed_nearest_neighbors":
             return distances[:, 0] == 0
-        return np.all(X == self._nbrs._fit_X[indices[:, 0]], axis=1)
+        return np.all(X == self._index.data_[indices[:, 0]], axis=1)
 
     def _affinity_to_training(self, X):
         """Affinities of ``X`` to the training rows, self-loops left out."""
@@ -432,9 +456,9 @@ class LaplacianEigenmaps(
         if self.affinity in ("nearest_neighbors", "precomputed_nearest_neighbors"):
             k = self.n_neighbors_
             n_candidates = min(n_train, _CANDIDATE_FACTOR * k)
-            distances, indices = kneighbors_chunked(
-                self._nbrs, X, n_candidates, return_distance=True
-            )
+            if self.affinity == "precomputed_nearest_neighbors":
+                _check_precomputed_graph(X, n_candidates, n_train)
+            distances, indices = self._index.query(X, n_candidates)
             is_self = self._is_self(X, distances, indices)
             matched = np.where(is_self, indices[:, 0], -1)
             weights = knn_affinity_to_training(
@@ -452,8 +476,8 @@ class LaplacianEigenmaps(
                 weights = keep @ weights + select @ self._offdiagonal_affinity
             return weights, matched
         if self.affinity == "rbf":
-            weights = rbf_kernel(X, self._nbrs._fit_X, gamma=self.gamma_)
-            distances, indices = self._nbrs.kneighbors(X, 1)
+            weights = rbf_kernel(X, self._index.data_, gamma=self.gamma_)
+            distances, indices = self._index.query(X, 1)
             is_self = self._is_self(X, distances, indices)
             rows = np.flatnonzero(is_self)
             # The Laplacian ignores self-loops: so does the extension.
@@ -551,3 +575,28 @@ class LaplacianEigenmaps(
             block[found] = self._snap_embedding[matched[found]]
             out[rows] = block
         return out
+
+
+def _check_precomputed_graph(X, n_neighbors, n_columns):
+    """Shape and stored neighbours of a precomputed distance graph or matrix.
+
+    ``n_neighbors`` counts every stored entry of a row, the point itself
+    included (with ``KNeighborsTransformer(mode='distance')`` it is stored).
+    """
+    if X.shape[1] != n_columns:
+        raise ValueError(
+            "With affinity='precomputed_nearest_neighbors', X must hold the "
+            f"distances to the {n_columns} training rows, one column each; got "
+            f"shape {X.shape}."
+        )
+    if sp.issparse(X):
+        per_row = np.diff(sp.csr_matrix(X).indptr)
+        if per_row.size and per_row.min() < n_neighbors:
+            row = int(np.argmin(per_row))
+            raise ValueError(
+                f"The precomputed neighbors graph stores {int(per_row[row])} "
+                f"distances in row {row}, but {n_neighbors} are needed in every "
+                "row (n_neighbors, the point itself included; transform needs "
+                f"{_CANDIDATE_FACTOR} * n_neighbors_ or all training rows): "
+                "build it with more neighbours."
+            )

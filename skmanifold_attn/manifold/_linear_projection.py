@@ -38,7 +38,8 @@ from ._eigen import (
     fix_signs,
     generalized_bottom_eigh,
 )
-from ._graph import check_connected, fit_neighbors, kneighbors_chunked
+from ._graph import check_connected
+from ._neighbors import build_index
 from ._progress import StageTimer
 from ._validation import check_magnitude, input_scale
 
@@ -100,6 +101,7 @@ def reduced_basis(centred, mean):
 def _warn_dropped(count):
     warnings.warn(FAINT_DIRECTIONS_WARNING.format(count), UserWarning, stacklevel=4)
 
+
 if TYPE_CHECKING:  # typing_extensions ships with the type checkers
     from typing_extensions import Self
 
@@ -143,17 +145,20 @@ class _LinearGraphProjection(
         return X
 
     def _training_neighbors(self, X):
-        """Fitted index, and each point's neighbours other than itself."""
-        nbrs = fit_neighbors(
+        """Built index, and each point's neighbours other than itself."""
+        index = build_index(
+            self.neighbors_algorithm,
             X,
             self.n_neighbors + 1,
-            algorithm=self.neighbors_algorithm,
             n_jobs=self.n_jobs,
+            # No random_state parameter: the approximate backend gets a fixed
+            # seed so that fit is deterministic.
+            random_state=0,
         )
-        distances, indices = kneighbors_chunked(
-            nbrs, X, self.n_neighbors + 1, return_distance=True
+        distances, indices = index.training_neighbors(
+            self.n_neighbors, return_distance=True
         )
-        return nbrs, distances[:, 1:], np.ascontiguousarray(indices[:, 1:])
+        return index, distances, indices
 
     def _warn_if_disconnected(self, graph):
         check_connected(

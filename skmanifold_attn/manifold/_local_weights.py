@@ -156,8 +156,8 @@ def barycenter_kneighbors_graph(X, n_neighbors, reg=1e-3, n_jobs=None):
     return weight_matrix(weights, indices, fit_X.shape[0])
 
 
-def _map_chunk(X, fit_X, values, nbrs, n_neighbors, reg, snap_exact, snap_values):
-    indices = nbrs.kneighbors(X, n_neighbors=n_neighbors, return_distance=False)
+def _map_chunk(X, fit_X, values, index, n_neighbors, reg, snap_exact, snap_values):
+    indices = index.query(X, n_neighbors, return_distance=False)
     weights = barycenter_weights(X, fit_X, indices, reg=reg).astype(np.float64)
     mapped = np.einsum("bk,bkc->bc", weights, values[indices])
     if snap_exact:
@@ -171,7 +171,7 @@ def _map_chunk(X, fit_X, values, nbrs, n_neighbors, reg, snap_exact, snap_values
 
 def locally_linear_map(
     X,
-    nbrs,
+    index,
     values,
     n_neighbors,
     *,
@@ -191,8 +191,8 @@ def locally_linear_map(
     ----------
     X : ndarray of shape (n_queries, n_features)
         Query points, in the space of the index.
-    nbrs : NearestNeighbors
-        Fitted index over the training points.
+    index : NeighborsIndex
+        Built index over the training points (``manifold._neighbors``).
     values : ndarray of shape (n_samples_fit, n_values)
         One row per training point.
     n_neighbors : int
@@ -213,13 +213,13 @@ def locally_linear_map(
     -------
     mapped : ndarray of shape (n_queries, n_values)
     """
-    fit_X = nbrs._fit_X
+    fit_X = index.data_
     values = np.asarray(values, dtype=np.float64)
     snap_values = values if snap_values is None else snap_values
     chunks = _chunks(X.shape[0], chunk_size)
     results = Parallel(n_jobs=n_jobs, prefer="threads")(
         delayed(_map_chunk)(
-            X[rows], fit_X, values, nbrs, n_neighbors, reg, snap_exact, snap_values
+            X[rows], fit_X, values, index, n_neighbors, reg, snap_exact, snap_values
         )
         for rows in chunks
     )

@@ -27,9 +27,10 @@ from sklearn.utils._param_validation import Interval, StrOptions, validate_param
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._eigen import EIGEN_SOLVERS, null_space
-from ._graph import fit_neighbors, training_neighbors
+from ._graph import fit_neighbors
 from ._hlle import hessian_neighbors_message
 from ._local_weights import barycenter_weights, locally_linear_map, weight_matrix
+from ._neighbors import NEIGHBORS_ALGORITHM_CONSTRAINT, SklearnIndex, build_index
 from ._progress import StageTimer
 from ._validation import (
     check_magnitude,
@@ -91,19 +92,26 @@ def _locally_linear_embedding(
     random_state=None,
     n_jobs=None,
     timer=None,
+    neighbors_algorithm="auto",
+    return_index=False,
 ):
     if timer is None:
         timer = StageTimer("locally_linear_embedding", verbose=0)
-    nbrs = fit_neighbors(X, n_neighbors + 1, n_jobs=n_jobs)
-    # Dense float64 (sparse input is refused here, as scikit-learn does).
-    X = check_array(nbrs._fit_X, dtype=np.float64)
+    if isinstance(X, NearestNeighbors):
+        # scikit-learn's contract: a fitted index stands for its data.
+        neighbors_algorithm = fit_neighbors(X, n_neighbors + 1, n_jobs=n_jobs)
+        X = neighbors_algorithm._fit_X
+    # Dense row-major float64 (sparse input is refused here, as scikit-learn
+    # does); the neighbour index keeps this very array.
+    X = check_array(X, dtype=np.float64, order="C")
     scale = input_scale(X)
     if scale != 1.0:
         # Tiny data: squared distances would underflow. The embedding is
         # invariant to a common scale, and dividing by a power of two is
-        # exact.
+        # exact (a given index over the unscaled data is rebuilt).
         X = X / scale
-        nbrs = fit_neighbors(X, n_neighbors + 1, n_jobs=n_jobs)
+        if isinstance(neighbors_algorithm, NearestNeighbors):
+            neighbors_algorithm = neighbors_algorithm.algorithm
     n_samples, n_features = X.shape
 
     if n_components > n_features:
@@ -125,7 +133,14 @@ def _locally_linear_embedding(
         )
     check_magnitude(X)
 
-    neighbors = training_neighbors(nbrs, n_neighbors)
+    index = build_index(
+        neighbors_algorithm,
+        X,
+        n_neighbors + 1,
+        n_jobs=n_jobs,
+        random_state=random_state,
+    )
+    neighbors = index.training_neighbors(n_neighbors)
     timer("neighbours", f"n_samples={n_samples}, n_neighbors={n_neighbors}")
     factor = M = None
     if method == "standard":
@@ -152,7 +167,7 @@ def _locally_linear_embedding(
     duplicated = eigen_solver == "arpack" and bool(
         np.any(first_equal_rows(X) != np.arange(n_samples))
     )
-    embedding = null_space(
+    result = null_space(
         M,
         n_components,
         k_skip=1,
@@ -165,7 +180,7 @@ def _locally_linear_embedding(
         retry_singular=not duplicated,
     )
     timer("eigen solve", f"eigen_solver={eigen_solver!r}")
-    return embedding
+    return (*result, index) if return_index else result
 
 
 _COMMON_CONSTRAINTS = {
@@ -350,9 +365,21 @@ class LocallyLinearEmbedding(
         Tolerance of the Hessian method.
     modified_tol : float, default=1e-12
         Tolerance of the modified method.
-    neighbors_algorithm : {'auto', 'brute', 'kd_tree', 'ball_tree'}, \
+    neighbors_algorithm : str, KNeighborsMixin, index or sparse matrix, \
 default='auto'
-        Algorithm of the :class:`~sklearn.neighbors.NearestNeighbors` search.
+        How neighbours are found. 'auto', 'brute', 'kd_tree', 'ball_tree':
+        exact search by :class:`~sklearn.neighbors.NearestNeighbors` with that
+        algorithm. 'hnswlib': approximate search (the optional ``ann`` extra;
+        see :ref:`large_data` for its recall). A scikit-learn neighbours
+        estimator: used as is when fitted on the same ``X``, else a fitted
+        copy. An object with ``build(X, n_neighbors)`` and
+        ``query(X, n_neighbors)`` methods, the latter returning
+        ``(distances, indices)``. A sparse matrix of shape (n_samples,
+        n_samples): a precomputed kNN distance graph of the training rows
+        (as from ``KNeighborsTransformer(mode='distance').fit_transform(X)``)
+        with at least ``n_neighbors`` neighbours per row besides the point
+        itself; LLE still needs the coordinates ``X`` for its weights, and
+        :meth:`transform` searches new rows exactly.
     random_state : int, RandomState instance or None, default=None
         Seeds the start vector of the ARPACK-based solvers; the same seed
         gives identical results.
@@ -374,11 +401,13 @@ default='auto'
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during ``fit``. Defined only when `X`
         has feature names that are all strings.
-    nbrs_ : NearestNeighbors
-        Nearest neighbors index over the training data (divided by a power
-        of two when their magnitude is below 1e-100, so that squared
-        distances do not underflow; the embedding does not depend on a
-        common scale).
+    nbrs_ : NearestNeighbors or index
+        Nearest neighbors index over the training data: the fitted
+        :class:`~sklearn.neighbors.NearestNeighbors` of the exact backends,
+        the given neighbours estimator, else the index. Its data are divided
+        by a power of two when their magnitude is below 1e-100, so that
+        squared distances do not underflow (the embedding does not depend on
+        a common scale).
 
     See Also
     --------
@@ -417,7 +446,7 @@ default='auto'
 
     _parameter_constraints: dict = {
         **_COMMON_CONSTRAINTS,
-        "neighbors_algorithm": [StrOptions({"auto", "brute", "kd_tree", "ball_tree"})],
+        "neighbors_algorithm": NEIGHBORS_ALGORITHM_CONSTRAINT,
         "verbose": ["verbose"],
     }
 
@@ -460,11 +489,6 @@ default='auto'
 
     def _fit_transform(self, X):
         timer = StageTimer(type(self).__name__, self.verbose)
-        self.nbrs_ = NearestNeighbors(
-            n_neighbors=self.n_neighbors,
-            algorithm=self.neighbors_algorithm,
-            n_jobs=self.n_jobs,
-        )
         random_state = check_random_state(self.random_state)
         X = validate_data(self, X, dtype=float)
         check_magnitude(X)
@@ -473,9 +497,12 @@ default='auto'
         # Tiny data are indexed divided by a power of two (exact), so that
         # squared distances do not underflow; transform divides alike.
         self._scale = input_scale(X)
-        self.nbrs_.fit(X / self._scale if self._scale != 1.0 else X)
-        self.embedding_, self.reconstruction_error_ = _locally_linear_embedding(
-            self.nbrs_,
+        (
+            self.embedding_,
+            self.reconstruction_error_,
+            self._index,
+        ) = _locally_linear_embedding(
+            X / self._scale if self._scale != 1.0 else X,
             n_neighbors=self.n_neighbors,
             n_components=self.n_components,
             reg=self.reg,
@@ -488,7 +515,11 @@ default='auto'
             random_state=random_state,
             n_jobs=self.n_jobs,
             timer=timer,
+            neighbors_algorithm=self.neighbors_algorithm,
+            return_index=True,
         )
+        # The exact backend's NearestNeighbors, else the index itself.
+        self.nbrs_ = getattr(self._index, "estimator_", self._index)
         self._n_features_out = self.embedding_.shape[1]
         # What transform gives a training row: its embedding, or for rows
         # with exact duplicates the mean embedding of the group.
@@ -563,7 +594,7 @@ default='auto'
             X = X / self._scale
         return locally_linear_map(
             X,
-            self.nbrs_,
+            self._index,
             self.embedding_,
             self.n_neighbors,
             reg=self.reg,
@@ -599,13 +630,13 @@ default='auto'
             )
         # The index over the embedding is built per call (cheap: it has
         # n_components columns) rather than kept from fit.
-        embedding_nbrs = NearestNeighbors(
-            n_neighbors=self.n_neighbors, n_jobs=self.n_jobs
-        ).fit(self.embedding_)
+        embedding_index = SklearnIndex(n_jobs=self.n_jobs).build(
+            self.embedding_, self.n_neighbors
+        )
         X_original = locally_linear_map(
             X,
-            embedding_nbrs,
-            self.nbrs_._fit_X,
+            embedding_index,
+            self._index.data_,
             self.n_neighbors,
             reg=self.reg,
             n_jobs=self.n_jobs,

@@ -13,6 +13,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._graph import heat_kernel_graph
 from ._linear_projection import _LinearGraphProjection
+from ._neighbors import NEIGHBORS_ALGORITHM_CONSTRAINT
 from ._projection_forms import lpp_matrices
 
 
@@ -40,9 +41,14 @@ class LocalityPreservingProjections(_LinearGraphProjection):
         ``t`` of the heat kernel; None means ``2 * sigma**2`` with
         ``sigma**2`` the mean squared distance of the points to their
         neighbours.
-    neighbors_algorithm : {'auto', 'brute', 'kd_tree', 'ball_tree'}, \
+    neighbors_algorithm : str, KNeighborsMixin, index or sparse matrix, \
             default='auto'
-        Nearest-neighbour search algorithm.
+        How neighbours are found: as in :class:`LocallyLinearEmbedding`
+        ('auto', 'brute', 'kd_tree', 'ball_tree' exact; 'hnswlib'
+        approximate, with a fixed seed; a neighbours estimator; an object
+        with ``build`` and ``query`` methods; or a precomputed sparse kNN
+        distance graph of the training rows, the coordinates ``X`` still
+        given to ``fit``).
     n_jobs : int, default=None
         Parallel jobs of the neighbour search.
     verbose : int, default=0
@@ -100,7 +106,7 @@ class LocalityPreservingProjections(_LinearGraphProjection):
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "weight": [StrOptions({"heat", "binary"})],
         "kernel_width": [Interval(Real, 0, None, closed="neither"), None],
-        "neighbors_algorithm": [StrOptions({"auto", "brute", "kd_tree", "ball_tree"})],
+        "neighbors_algorithm": NEIGHBORS_ALGORITHM_CONSTRAINT,
         "n_jobs": [None, Integral],
         "verbose": ["verbose"],
     }

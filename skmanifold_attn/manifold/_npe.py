@@ -9,10 +9,11 @@ solved by ``_eigen``.
 
 from numbers import Integral, Real
 
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval
 
 from ._linear_projection import _LinearGraphProjection
 from ._local_weights import barycenter_weights, weight_matrix
+from ._neighbors import NEIGHBORS_ALGORITHM_CONSTRAINT
 from ._projection_forms import npe_matrices
 
 
@@ -36,9 +37,14 @@ class NeighborhoodPreservingEmbedding(_LinearGraphProjection):
     reg : float, default=1e-3
         Ridge on each local Gram matrix of the reconstruction weights,
         relative to its trace (as in LLE).
-    neighbors_algorithm : {'auto', 'brute', 'kd_tree', 'ball_tree'}, \
+    neighbors_algorithm : str, KNeighborsMixin, index or sparse matrix, \
             default='auto'
-        Nearest-neighbour search algorithm.
+        How neighbours are found: as in :class:`LocallyLinearEmbedding`
+        ('auto', 'brute', 'kd_tree', 'ball_tree' exact; 'hnswlib'
+        approximate, with a fixed seed; a neighbours estimator; an object
+        with ``build`` and ``query`` methods; or a precomputed sparse kNN
+        distance graph of the training rows, the coordinates ``X`` still
+        given to ``fit``).
     n_jobs : int, default=None
         Parallel jobs of the neighbour search and the weights.
     verbose : int, default=0
@@ -91,7 +97,7 @@ class NeighborhoodPreservingEmbedding(_LinearGraphProjection):
         "n_neighbors": [Interval(Integral, 1, None, closed="left")],
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "reg": [Interval(Real, 0, None, closed="left")],
-        "neighbors_algorithm": [StrOptions({"auto", "brute", "kd_tree", "ball_tree"})],
+        "neighbors_algorithm": NEIGHBORS_ALGORITHM_CONSTRAINT,
         "n_jobs": [None, Integral],
         "verbose": ["verbose"],
     }

@@ -12,6 +12,7 @@ from skmanifold_attn.manifold._local_weights import (
     locally_linear_map,
     weight_matrix,
 )
+from skmanifold_attn.manifold._neighbors import SklearnIndex
 
 
 def _data(n=400, d=5, seed=0):
@@ -69,7 +70,7 @@ def test_locally_linear_map_reproduces_linear_functions_and_training_values():
     rng = np.random.RandomState(0)
     X = rng.uniform(size=(500, 2))
     values = X @ np.array([[1.0, 2.0, -1.0], [0.5, 0.0, 3.0]]) + 1.0
-    nbrs = fit_neighbors(X, 6)
+    nbrs = SklearnIndex().build(X, 6)
     queries = rng.uniform(0.2, 0.8, size=(50, 2))
     mapped = locally_linear_map(queries, nbrs, values, 6, reg=1e-9, chunk_size=7)
     expected = queries @ np.array([[1.0, 2.0, -1.0], [0.5, 0.0, 3.0]]) + 1.0

@@ -35,7 +35,7 @@ RANGE_OVERSAMPLING = 8
 RANGE_POWER_ITERATIONS = 2
 
 
-def ordering_coordinates(points, n_dimensions=ORDERING_DIMENSIONS):
+def ordering_coordinates(points, n_dimensions=None):
     """Coordinates of the points along their leading principal directions.
 
     Points with at most ``n_dimensions`` features are returned as float64;
@@ -46,12 +46,15 @@ def ordering_coordinates(points, n_dimensions=ORDERING_DIMENSIONS):
     Parameters
     ----------
     points : ndarray of shape (n, n_features)
-    n_dimensions : int, default=8
+    n_dimensions : int, default=None
+        At most this many coordinates; None means ``ORDERING_DIMENSIONS``.
 
     Returns
     -------
     coordinates : ndarray of shape (n, min(n_features, n_dimensions))
     """
+    if n_dimensions is None:
+        n_dimensions = ORDERING_DIMENSIONS
     points = np.asarray(points, dtype=np.float64)
     n, n_features = points.shape
     if n_features <= n_dimensions:

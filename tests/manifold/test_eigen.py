@@ -120,3 +120,71 @@ def test_nested_dissection_ordering_gives_the_same_eigenvectors(monkeypatch):
 )
 def test_laplacian_solver_keeps_an_explicit_solver(asked, n, k, expected):
     assert laplacian_solver(asked, n, k) == expected
+
+
+def _gaussian_factor(n=800, n_features=20, n_neighbors=15):
+    X = np.random.RandomState(0).standard_normal((n, n_features))
+    A = sp.identity(n, format="csr") - barycenter_kneighbors_graph(X, n_neighbors)
+    return X, A, (A.T @ A).tocsr()
+
+
+def test_auto_is_accurate_on_wide_gaussian_data_through_the_ordered_path(
+    monkeypatch,
+):
+    # 20-D Gaussian data far from any low-dimensional manifold: M's bottom
+    # eigenvalues are clustered and I - W is far from diagonal dominance
+    # (at 6000 rows the nearly unpivoted LU used to fail the residual check).
+    import skmanifold_attn.manifold._eigen as module
+
+    X, A, M = _gaussian_factor()
+    monkeypatch.setattr(module, "ORDERING_MIN_ROWS", 100)
+    values, _ = _reference(M, 6)
+    found, total = null_space(
+        M, 6, eigen_solver="auto", factor=A, points=X, random_state=0
+    )
+    products = M @ found
+    residual = np.linalg.norm(products - found * np.sum(found * products, 0), axis=0)
+    assert residual.max() < 1e-7 * M.diagonal().mean()
+    np.testing.assert_allclose(total, values.sum(), rtol=1e-6)
+
+
+def test_an_inaccurate_factor_is_rescued_by_refined_solves(monkeypatch):
+    import skmanifold_attn.manifold._eigen as module
+
+    X, A, M = _gaussian_factor()
+    values, vectors = _reference(M, 4)
+    real_splu = module.splu
+    noise = 1.0 + 1e-4 * np.random.RandomState(1).uniform(-1, 1, 800)
+
+    class NoisyLU:
+        # Every solve off by a relative 1e-4: the first ARPACK pass fails the
+        # residual check, the retry refines each solve against the matrix.
+        def __init__(self, lu):
+            self.lu = lu
+
+        def solve(self, b, trans="N"):
+            x = self.lu.solve(b, trans=trans)
+            return x * (noise if x.ndim == 1 else noise[:, None])
+
+    monkeypatch.setattr(
+        module, "splu", lambda *args, **kwargs: NoisyLU(real_splu(*args, **kwargs))
+    )
+    calls = []
+    real_eigsh = module.eigsh
+
+    def counting_eigsh(*args, **kwargs):
+        calls.append(kwargs.get("ncv"))
+        return real_eigsh(*args, **kwargs)
+
+    monkeypatch.setattr(module, "eigsh", counting_eigsh)
+    found, total = null_space(M, 4, eigen_solver="shift_invert", factor=A)
+    assert len(calls) >= 2
+    np.testing.assert_allclose(total, values.sum(), rtol=1e-6)
+    assert _subspace_distance(found, vectors) < 1e-3
+
+
+@pytest.mark.parametrize("n, mentions_dense", [(300, True), (6000, False)])
+def test_failure_advice_names_dense_only_where_affordable(n, mentions_dense):
+    from skmanifold_attn.manifold._eigen import _advice
+
+    assert ("eigen_solver='dense'" in _advice(n)) == mentions_dense

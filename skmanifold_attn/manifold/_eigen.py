@@ -59,6 +59,8 @@ ORDERING_MIN_ROWS = 5000
 DIAG_PIVOT_THRESH = 0.1
 # Largest accepted eigen-residual, relative to the mean diagonal of M.
 RESIDUAL_RTOL = 1e-7
+# Iterative-refinement steps of each LU solve when the first solve fails.
+REFINEMENT_STEPS = 2
 # Failure messages suggest eigen_solver='dense' up to this many rows.
 DENSE_ADVICE_MAX_ROWS = 5000
 
@@ -234,17 +236,20 @@ def _advice(n):
 
 
 def _refined_solver(lu, target):
-    """``x -> target^{-1} x`` by the LU plus one step of iterative refinement.
+    """``x -> target^{-1} x`` by the LU plus steps of iterative refinement.
 
-    A nearly unpivoted LU (kept for its low fill) can lose digits on
-    matrices far from diagonal dominance; one refinement step against
-    ``target`` itself recovers them when the LU is a fair approximation.
+    A threshold-pivoted LU (kept for its low fill) can lose digits on
+    matrices far from diagonal dominance; ``REFINEMENT_STEPS`` steps of
+    iterative refinement against ``target`` itself recover them when the LU
+    is a fair approximation.
     """
 
     def solve(b, trans="N"):
         x = lu.solve(b, trans=trans)
-        applied = target.T @ x if trans == "T" else target @ x
-        return x + lu.solve(b - applied, trans=trans)
+        for _ in range(REFINEMENT_STEPS):
+            applied = target.T @ x if trans == "T" else target @ x
+            x = x + lu.solve(b - applied, trans=trans)
+        return x
 
     return solve
 

@@ -13,8 +13,12 @@ skipped. Solvers:
   of the much sparser ``A`` (plus a 1e-9 ridge that lifts its exact
   singularity). Otherwise ``M`` itself is factored, slightly shifted below
   zero so the factor exists; the shift changes no eigenvector. Given the
-  points, the LU is ordered by geometric nested dissection (``_ordering``),
-  else by COLAMD.
+  points, the LU is ordered by geometric nested dissection (``_ordering``,
+  over at most 8 principal coordinates, so its cost ignores the input
+  dimension) with threshold pivoting, else by COLAMD. When the result misses
+  the residual check below (an LU that lost digits on a matrix far from
+  diagonal dominance, such as wide Gaussian data), ARPACK runs again with each
+  LU solve iteratively refined against the matrix itself.
 - ``'auto'``: ``'dense'`` for at most 200 rows (as scikit-learn), else
   ``'shift_invert'`` (falling back to ``'dense'`` if it fails on at most 2000
   rows); never a dense O(n^3) solve on large problems.

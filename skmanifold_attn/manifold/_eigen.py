@@ -13,8 +13,12 @@ skipped. Solvers:
   of the much sparser ``A`` (plus a 1e-9 ridge that lifts its exact
   singularity). Otherwise ``M`` itself is factored, slightly shifted below
   zero so the factor exists; the shift changes no eigenvector. Given the
-  points, the LU is ordered by geometric nested dissection (``_ordering``),
-  else by COLAMD.
+  points, the LU is ordered by geometric nested dissection (``_ordering``,
+  over at most 8 principal coordinates, so its cost ignores the input
+  dimension) with threshold pivoting, else by COLAMD. When the result misses
+  the residual check below (an LU that lost digits on a matrix far from
+  diagonal dominance, such as wide Gaussian data), ARPACK runs again with each
+  LU solve iteratively refined against the matrix itself.
 - ``'auto'``: ``'dense'`` for at most 200 rows (as scikit-learn), else
   ``'shift_invert'`` (falling back to ``'dense'`` if it fails on at most 2000
   rows); never a dense O(n^3) solve on large problems.
@@ -59,9 +63,13 @@ SINGLE_THREAD_MAX_ROWS = 2000
 ORDERING_MIN_ROWS = 5000
 # SuperLU keeps the diagonal pivot unless it is this much below the column's
 # largest entry.
-DIAG_PIVOT_THRESH = 1e-3
+DIAG_PIVOT_THRESH = 0.1
 # Largest accepted eigen-residual, relative to the mean diagonal of M.
 RESIDUAL_RTOL = 1e-7
+# Iterative-refinement steps of each LU solve when the first solve fails.
+REFINEMENT_STEPS = 2
+# Failure messages suggest eigen_solver='dense' up to this many rows.
+DENSE_ADVICE_MAX_ROWS = 5000
 
 _ARPACK_ERROR = (
     "Error in determining null-space with ARPACK. Error message: "
@@ -246,80 +254,132 @@ def _factorize(target, points):
     return lu, perm
 
 
+def _advice(n):
+    """What to try when a solve fails; 'dense' only where it is affordable."""
+    if n <= DENSE_ADVICE_MAX_ROWS:
+        return "Try eigen_solver='dense', a larger reg, or removing duplicate points."
+    return (
+        "Try a larger reg, removing duplicate points, or eigen_solver='arpack' "
+        f"('dense' is impractical at {n} rows)."
+    )
+
+
+def _refined_solver(lu, target):
+    """``x -> target^{-1} x`` by the LU plus steps of iterative refinement.
+
+    A threshold-pivoted LU (kept for its low fill) can lose digits on
+    matrices far from diagonal dominance; ``REFINEMENT_STEPS`` steps of
+    iterative refinement against ``target`` itself recover them when the LU
+    is a fair approximation.
+    """
+
+    def solve(b, trans="N"):
+        x = lu.solve(b, trans=trans)
+        for _ in range(REFINEMENT_STEPS):
+            applied = target.T @ x if trans == "T" else target @ x
+            x = x + lu.solve(b - applied, trans=trans)
+        return x
+
+    return solve
+
+
+def _arpack_shift_invert(solve, n, n_vectors, sigma, tol, max_iter, v0, ncvs):
+    """ARPACK in shift-invert mode with ``solve`` as the inverse."""
+    inverse = LinearOperator((n, n), matvec=solve, dtype=np.float64)
+    for ncv in ncvs:
+        try:
+            return eigsh(
+                inverse,  # not applied in shift-invert mode; OPinv is
+                n_vectors,
+                sigma=sigma,
+                OPinv=inverse,
+                tol=tol,
+                maxiter=max_iter,
+                v0=v0,
+                ncv=ncv,
+            )
+        except ArpackNoConvergence:
+            if ncv is ncvs[-1]:
+                raise
+
+
 def _shift_invert(M, factor, k, k_skip, tol, max_iter, random_state, points):
     n = M.shape[0]
     scale = _mean_diagonal(M, factor) or 1.0
+    accepted = RESIDUAL_RTOL * scale
     identity = sp.identity(n, format="csr")
     v0 = arpack_start_vector(n, random_state)
+    if factor is not None:
+        target = sp.csr_matrix(factor, dtype=np.float64) + FACTOR_RIDGE * identity
+        sigma = 0.0
+    else:
+        shift = MATRIX_SHIFT * scale
+        target = sp.csr_matrix(M, dtype=np.float64) + shift * identity
+        sigma = -shift
     try:
-        if factor is not None:
-            target = sp.csr_matrix(factor, dtype=np.float64) + FACTOR_RIDGE * identity
-            lu, perm = _factorize(target, points)
-
-            def solve(x):
-                x = np.asarray(x, dtype=np.float64)
-                return lu.solve(lu.solve(x, trans="T"))
-
-            sigma = 0.0
-        else:
-            shift = MATRIX_SHIFT * scale
-            target = sp.csr_matrix(M, dtype=np.float64) + shift * identity
-            lu, perm = _factorize(target, points)
-
-            def solve(x):
-                return lu.solve(np.asarray(x, dtype=np.float64))
-
-            sigma = -shift
-        # ARPACK runs in the permuted basis (the start vector permuted
-        # alike); the eigenvectors are mapped back below.
-        inverse = LinearOperator((n, n), matvec=solve, dtype=np.float64)
-        if perm is not None:
-            v0 = v0[perm]
-        # With an exact inverse the wanted eigenvalues are far apart: a short
-        # Lanczos basis converges in one pass, with half the solves of
-        # ARPACK's default; the default basis is the fallback.
-        for ncv in (min(n, max(2 * (k + k_skip) + 1, 8)), None):
-            try:
-                values, vectors = eigsh(
-                    inverse,  # not applied in shift-invert mode; OPinv is
-                    k + k_skip,
-                    sigma=sigma,
-                    OPinv=inverse,
-                    tol=tol,
-                    maxiter=max_iter,
-                    v0=v0,
-                    ncv=ncv,
-                )
-                break
-            except ArpackNoConvergence:
-                if ncv is None:
-                    raise
+        lu, perm = _factorize(target, points)
     except RuntimeError as exc:
         raise ValueError(
-            f"The eigen solve of eigen_solver='shift_invert' did not converge "
-            f"({exc}). Try eigen_solver='dense' on small data, a larger reg, or "
-            "removing duplicate points."
+            f"The eigen solve of eigen_solver='shift_invert' could not factor "
+            f"its matrix ({exc}). {_advice(n)}"
         ) from exc
+    # ARPACK runs in the permuted basis (the start vector permuted alike);
+    # the eigenvectors are mapped back below.
     if perm is not None:
-        unpermuted = np.empty_like(vectors)
-        unpermuted[perm] = vectors
-        vectors = unpermuted
-    order = np.argsort(values)
-    vectors = fix_signs(vectors[:, order[k_skip:]])
-    # Rayleigh quotients on M itself (not the ridged factor): the exact
-    # reconstruction error of the returned embedding.
-    products = M @ vectors
-    rayleigh = np.einsum("ij,ij->j", vectors, products)
-    residual = np.linalg.norm(products - vectors * rayleigh, axis=0)
-    worst = float(residual.max())
-    if not np.isfinite(worst) or worst > RESIDUAL_RTOL * scale:
+        v0 = v0[perm]
+    plain = lu.solve
+    refined = _refined_solver(
+        lu, target if perm is None else _permute(target, perm).tocsr()
+    )
+    # First the plain LU solves with a short Lanczos basis: with an exact
+    # inverse the wanted eigenvalues are far apart and it converges in one
+    # pass, with half the solves of ARPACK's default (the next basis tried).
+    # Should the result miss the residual check, solve again with each LU
+    # solve refined against the matrix itself: even a threshold-pivoted LU
+    # can lose digits on matrices far from diagonal dominance.
+    short = min(n, max(2 * (k + k_skip) + 1, 8))
+    attempts = [(plain, (short, None)), (refined, (None,))]
+    failure = worst = None
+    for lu_solve, ncvs in attempts:
+        if factor is not None:
+
+            def solve(x, lu_solve=lu_solve):
+                x = np.asarray(x, dtype=np.float64)
+                return lu_solve(lu_solve(x, trans="T"))
+
+        else:
+
+            def solve(x, lu_solve=lu_solve):
+                return lu_solve(np.asarray(x, dtype=np.float64))
+
+        try:
+            values, vectors = _arpack_shift_invert(
+                solve, n, k + k_skip, sigma, tol, max_iter, v0, ncvs
+            )
+        except RuntimeError as exc:
+            failure = exc
+            continue
+        if perm is not None:
+            unpermuted = np.empty_like(vectors)
+            unpermuted[perm] = vectors
+            vectors = unpermuted
+        vectors = vectors[:, np.argsort(values)[k_skip:]]
+        # Rayleigh quotients on M itself (not the ridged factor): the exact
+        # reconstruction error of the returned embedding.
+        products = M @ vectors
+        rayleigh = np.einsum("ij,ij->j", vectors, products)
+        worst = float(np.linalg.norm(products - vectors * rayleigh, axis=0).max())
+        if np.isfinite(worst) and worst <= accepted:
+            return fix_signs(vectors), float(np.sum(rayleigh))
+    if worst is None:
         raise ValueError(
-            "The eigen solve of eigen_solver='shift_invert' did not converge: "
-            f"eigen-residual {worst:.2e} exceeds {RESIDUAL_RTOL * scale:.2e}. "
-            "Try eigen_solver='dense' on small data, a larger reg, or removing "
-            "duplicate points."
-        )
-    return vectors, float(np.sum(rayleigh))
+            f"The eigen solve of eigen_solver='shift_invert' did not converge "
+            f"({failure}). {_advice(n)}"
+        ) from failure
+    raise ValueError(
+        "The eigen solve of eigen_solver='shift_invert' did not converge: "
+        f"eigen-residual {worst:.2e} exceeds {accepted:.2e}. {_advice(n)}"
+    )
 
 
 # --- Generalised and graph-Laplacian problems (NPE, LPP, Laplacian Eigenmaps)
@@ -474,7 +534,7 @@ def laplacian_bottom_eigenvectors(
     values : ndarray of shape (k,)
     vectors : ndarray of shape (n, k)
     """
-    from scipy.sparse.linalg import ArpackNoConvergence, lobpcg
+    from scipy.sparse.linalg import lobpcg
 
     n = laplacian.shape[0]
     if eigen_solver == "dense":

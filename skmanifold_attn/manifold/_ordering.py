@@ -8,6 +8,13 @@ last) keeps the fill near ``O(n log n)``, far below what column minimum-degree
 of the points' widest principal direction; the separator is a minimum vertex
 cover of the edges across the cut (Konig's theorem, from a maximum bipartite
 matching) on large parts, the cut's boundary on one side on small ones.
+
+The cuts need only coarse coordinates: points with more than
+``ORDERING_DIMENSIONS`` features are first projected on their leading principal
+directions (a randomized range finder, ``O(n * n_features * d)`` time and
+``O(n * d)`` memory), so the ordering's cost does not grow with the input
+dimension. A crossing edge is found from these coordinates exactly as from the
+original ones (an edge's projection is never longer than the edge).
 """
 
 import numpy as np
@@ -20,6 +27,56 @@ LEAF_SIZE = 32
 COVER_MIN_PART = 1024
 # Points the split direction of a part is estimated from, at most about.
 DIRECTION_SAMPLE = 4096
+# Points with more features are cut along this many leading principal
+# directions instead.
+ORDERING_DIMENSIONS = 8
+# Oversampling and power iterations of the randomized range finder.
+RANGE_OVERSAMPLING = 8
+RANGE_POWER_ITERATIONS = 2
+
+
+def ordering_coordinates(points, n_dimensions=None):
+    """Coordinates of the points along their leading principal directions.
+
+    Points with at most ``n_dimensions`` features are returned as float64;
+    wider ones are centred and projected on an estimate of their
+    ``n_dimensions`` leading principal directions (randomized range finder
+    with a fixed seed, never forming the centred copy of the points).
+
+    Parameters
+    ----------
+    points : ndarray of shape (n, n_features)
+    n_dimensions : int, default=None
+        At most this many coordinates; None means ``ORDERING_DIMENSIONS``.
+
+    Returns
+    -------
+    coordinates : ndarray of shape (n, min(n_features, n_dimensions))
+    """
+    if n_dimensions is None:
+        n_dimensions = ORDERING_DIMENSIONS
+    points = np.asarray(points, dtype=np.float64)
+    n, n_features = points.shape
+    if n_features <= n_dimensions:
+        return points
+    mean = points.mean(axis=0)
+    width = min(n_features, n_dimensions + RANGE_OVERSAMPLING)
+    probe = np.random.RandomState(0).standard_normal((n_features, width))
+
+    def centred_times(matrix):
+        return points @ matrix - mean @ matrix
+
+    def centred_t_times(matrix):
+        return points.T @ matrix - np.outer(mean, matrix.sum(axis=0))
+
+    basis = np.linalg.qr(centred_times(probe))[0]
+    for _ in range(RANGE_POWER_ITERATIONS):
+        basis = np.linalg.qr(centred_t_times(basis))[0]
+        basis = np.linalg.qr(centred_times(basis))[0]
+    # Principal directions of the centred points within the found range.
+    small = centred_t_times(basis)  # (n_features, width)
+    directions = np.linalg.svd(small, full_matrices=False)[0][:, :n_dimensions]
+    return centred_times(directions)
 
 
 def _split_direction(points):
@@ -102,7 +159,9 @@ def nested_dissection(pattern, points, *, leaf_size=LEAF_SIZE):
     pattern : sparse matrix of shape (n, n)
         Its nonzero pattern (made symmetric here) is the graph to dissect.
     points : ndarray of shape (n, n_features)
-        Coordinates of the vertices, used to choose the cuts.
+        Coordinates of the vertices, used to choose the cuts (through
+        :func:`ordering_coordinates`: at most ``ORDERING_DIMENSIONS`` of
+        them).
     leaf_size : int, default=32
         Parts at most this size are ordered as they come.
 
@@ -115,7 +174,7 @@ def nested_dissection(pattern, points, *, leaf_size=LEAF_SIZE):
     graph.data = np.ones_like(graph.data, dtype=np.int8)
     graph = (graph + graph.T).tocsr()
     n = graph.shape[0]
-    points = np.asarray(points, dtype=np.float64)
+    points = ordering_coordinates(points)
     indptr, indices = graph.indptr, graph.indices
     side = np.zeros(n, dtype=np.int8)
     marked = np.zeros(n, dtype=bool)

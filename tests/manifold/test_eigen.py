@@ -170,3 +170,77 @@ def test_nested_dissection_ordering_gives_the_same_eigenvectors(monkeypatch):
 )
 def test_laplacian_solver_keeps_an_explicit_solver(asked, n, k, expected):
     assert laplacian_solver(asked, n, k) == expected
+
+
+def _gaussian_factor(n=800, n_features=20, n_neighbors=15):
+    X = np.random.RandomState(0).standard_normal((n, n_features))
+    A = sp.identity(n, format="csr") - barycenter_kneighbors_graph(X, n_neighbors)
+    return X, A, (A.T @ A).tocsr()
+
+
+def test_auto_is_accurate_on_wide_gaussian_data_through_the_ordered_path(
+    monkeypatch,
+):
+    # 20-D Gaussian data far from any low-dimensional manifold: M's bottom
+    # eigenvalues are clustered and I - W is far from diagonal dominance
+    # (at 6000 rows the nearly unpivoted LU used to fail the residual check).
+    import skmanifold_attn.manifold._eigen as module
+
+    X, A, M = _gaussian_factor()
+    monkeypatch.setattr(module, "ORDERING_MIN_ROWS", 100)
+    values, _ = _reference(M, 6)
+    found, total = null_space(
+        M, 6, eigen_solver="auto", factor=A, points=X, random_state=0
+    )
+    products = M @ found
+    residual = np.linalg.norm(products - found * np.sum(found * products, 0), axis=0)
+    assert residual.max() < 1e-7 * M.diagonal().mean()
+    np.testing.assert_allclose(total, values.sum(), rtol=1e-6)
+
+
+def test_an_inaccurate_first_pass_is_solved_again(monkeypatch):
+    import skmanifold_attn.manifold._eigen as module
+
+    X, A, M = _gaussian_factor()
+    values, vectors = _reference(M, 4)
+    real_eigsh = module.eigsh
+    calls = []
+
+    def first_pass_inaccurate(*args, **kwargs):
+        found_values, found = real_eigsh(*args, **kwargs)
+        calls.append(kwargs.get("ncv"))
+        if len(calls) == 1:
+            noise = np.random.RandomState(0).standard_normal(found.shape)
+            found = np.linalg.qr(found + 1e-3 * noise)[0]
+        return found_values, found
+
+    monkeypatch.setattr(module, "eigsh", first_pass_inaccurate)
+    found, total = null_space(M, 4, eigen_solver="shift_invert", factor=A)
+    assert len(calls) == 2 and calls[1] is None  # the retry, default basis
+    np.testing.assert_allclose(total, values.sum(), rtol=1e-6)
+    assert _subspace_distance(found, vectors) < 1e-4
+
+
+def test_refined_solves_recover_the_digits_of_a_poor_lu():
+    from scipy.sparse.linalg import splu
+
+    from skmanifold_attn.manifold._eigen import _refined_solver
+
+    rng = np.random.RandomState(0)
+    # Small pivots on the diagonal: an unpivoted LU loses digits.
+    dense = rng.standard_normal((200, 200)) + np.diag(1e-6 * rng.uniform(1, 2, 200))
+    target = sp.csc_matrix(dense)
+    lu = splu(target, permc_spec="NATURAL", diag_pivot_thresh=0.0)
+    b = rng.standard_normal(200)
+    plain = np.linalg.norm(target @ lu.solve(b) - b)
+    refined = _refined_solver(lu, target.tocsr())
+    for trans, matrix in (("N", target), ("T", target.T)):
+        error = np.linalg.norm(matrix @ refined(b, trans=trans) - b)
+        assert error < 1e-3 * plain
+
+
+@pytest.mark.parametrize("n, mentions_dense", [(300, True), (6000, False)])
+def test_failure_advice_names_dense_only_where_affordable(n, mentions_dense):
+    from skmanifold_attn.manifold._eigen import _advice
+
+    assert ("eigen_solver='dense'" in _advice(n)) == mentions_dense

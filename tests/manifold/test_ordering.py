@@ -71,3 +71,39 @@ def test_min_vertex_cover_is_a_minimum_cover():
             if all(a in subset or b in subset for a, b in zip(left, right, strict=True))
         )
         assert len(cover) == smallest
+
+
+def test_ordering_coordinates_keep_narrow_points():
+    from skmanifold_attn.manifold._ordering import ordering_coordinates
+
+    X = np.random.RandomState(0).uniform(size=(50, 3))
+    np.testing.assert_array_equal(ordering_coordinates(X), X)
+
+
+def test_ordering_coordinates_span_the_leading_principal_directions():
+    from skmanifold_attn.manifold._ordering import ordering_coordinates
+
+    rng = np.random.RandomState(0)
+    # A 3-D cloud with distinct spreads, rotated into 200 dimensions.
+    latent = rng.standard_normal((2000, 3)) * [5.0, 3.0, 2.0]
+    rotation = np.linalg.qr(rng.standard_normal((200, 3)))[0]
+    X = latent @ rotation.T + 1e-3 * rng.standard_normal((2000, 200))
+    coords = ordering_coordinates(X, n_dimensions=4)
+    assert coords.shape == (2000, 4)
+    # The first three coordinates span the latent ones (least squares fit).
+    centred = latent - latent.mean(axis=0)
+    fit = np.linalg.lstsq(coords[:, :3], centred, rcond=None)
+    residual = np.linalg.norm(coords[:, :3] @ fit[0] - centred)
+    assert residual < 1e-2 * np.linalg.norm(centred)
+
+
+def test_wide_points_are_ordered_like_their_low_dimensional_source():
+    rng = np.random.RandomState(0)
+    L, points = _grid_laplacian(50)
+    L = L + sp.identity(2500)
+    rotation = np.linalg.qr(rng.standard_normal((300, 2)))[0]
+    wide = points @ rotation.T
+    order = nested_dissection(L, wide)
+    np.testing.assert_array_equal(np.sort(order), np.arange(2500))
+    shuffled = rng.permutation(2500)
+    assert _fill(L[order][:, order]) < 0.5 * _fill(L[shuffled][:, shuffled])

@@ -2,7 +2,6 @@
 
 from numbers import Integral
 
-import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from ._knn import kneighbors_excluding_self

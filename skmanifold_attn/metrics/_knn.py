@@ -1,11 +1,12 @@
 """The nearest-neighbour queries of the quality metrics, in one place.
 
 Every neighbour list the metrics use comes from :func:`kneighbors_excluding_self`,
-queried in row chunks so that no buffer grows beyond ``(chunk, n_neighbors)``.
+every count of rows within a radius from :func:`count_within`, queried in row
+chunks so that no buffer grows beyond ``(chunk, n_neighbors)``.
 """
 
 import numpy as np
-from sklearn.neighbors import NearestNeighbors
+from sklearn.neighbors import KDTree, NearestNeighbors
 
 # Query rows per kneighbors call.
 QUERY_CHUNK = 16_384
@@ -56,3 +57,33 @@ def kneighbors_excluding_self(
         distances[start : start + part.size] = dist[keep].reshape(part.size, -1)
         indices[start : start + part.size] = ind[keep].reshape(part.size, -1)
     return distances, indices, index
+
+
+def count_within(X, centers, radii, *, tree=None):
+    """Rows of ``X`` within Euclidean distance ``radii`` of each center.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        The rows (dense, Euclidean).
+    centers : ndarray of int of shape (n_queries,)
+        Row index of each query's center.
+    radii : ndarray of shape (n_queries,)
+        Radius of each query, boundary included.
+    tree : KDTree, default=None
+        A tree already built on ``X``, to reuse.
+
+    Returns
+    -------
+    counts : ndarray of int of shape (n_queries,)
+        Rows (the center itself included) within each radius.
+    tree : KDTree
+        The tree, for later calls.
+    """
+    if tree is None:
+        tree = KDTree(X)
+    counts = np.empty(centers.size, dtype=np.intp)
+    for start in range(0, centers.size, QUERY_CHUNK):
+        part = slice(start, start + QUERY_CHUNK)
+        counts[part] = tree.query_radius(X[centers[part]], radii[part], count_only=True)
+    return counts, tree

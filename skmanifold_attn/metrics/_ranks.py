@@ -3,12 +3,19 @@
 Trustworthiness and continuity both sum, over each row ``i`` and each ``j``
 of a neighbour list from one space, how far beyond ``k`` the rank of ``j``
 among ``i``'s neighbours in the *other* space falls. scikit-learn ranks by
-sorting a full distance matrix (O(N^2) memory); here the ranks come from
-nearest-neighbour lists that grow only for the rows that need them: a row
-whose pairs all rank within its first ``K`` neighbours is done after one
-query of ``K``; the others are queried again with ``4 K``, and so on up to
-all ``N - 1`` rows. Buffers stay within ``_BUFFER_ITEMS`` entries whatever
-``N``.
+sorting a full distance matrix (O(N^2) memory). Here, in three stages that
+each take only the rows the previous one left:
+
+1. Neighbour lists of ``3 k`` rows (longer ones, in rounds, when stage 2 is
+   not available): a pair found in its row's list has its rank there.
+2. Dense Euclidean data of at most ``_TREE_MAX_FEATURES`` columns: the rank of
+   ``j`` is the count of rows within ``d(i, j)`` of ``i``, from a k-d tree
+   (cheap for near pairs, and for far ones the tree counts whole nodes).
+   A pair with another row at the same distance to rounding goes on.
+3. Exact ranks from blocks of distance rows, ``(chunk, N)``.
+
+Buffers stay within ``_BUFFER_ITEMS`` entries whatever ``N``, so memory is
+O(N k).
 
 Ties: points at the same distance from ``i`` are ranked by row index (as a
 stable sort would). scikit-learn's ``trustworthiness`` ranks them in the
@@ -16,25 +23,92 @@ order of an unstable sort, so the two may differ on data with exact ties.
 """
 
 import numpy as np
+import scipy.sparse as sp
+from sklearn.metrics import pairwise_distances
 
-from ._knn import kneighbors_excluding_self
+from ._knn import count_within, kneighbors_excluding_self
 
-# Entries (rows x neighbours x pairs) of the largest boolean match buffer.
-_BUFFER_ITEMS = 2**24
+# Entries of the largest temporary buffer (booleans or floats).
+_BUFFER_ITEMS = 2**23
 # First list length, in multiples of k; the growth factor of later rounds.
 _FIRST_FACTOR = 3
 _GROWTH = 4
+# List rounds before the distance blocks when the tree counts are unavailable.
+_LIST_ROUNDS = 3
+# k-d tree counts for Euclidean data up to this many columns.
+_TREE_MAX_FEATURES = 15
+# Relative width of the shell around d(i, j) inside which rows count as tied.
+_TIE_SHELL = 1e-9
 
 
-def _ranked_neighbors(X, rows, size, metric, index):
-    """``size`` nearest other rows of each row, ties ordered by row index."""
-    distances, indices, index = kneighbors_excluding_self(
-        X, size, metric=metric, rows=rows, index=index
-    )
-    order = np.lexsort((indices, distances), axis=-1)
-    distances = np.take_along_axis(distances, order, axis=1)
-    indices = np.take_along_axis(indices, order, axis=1)
-    return distances, indices, index
+def _rank_by_lists(X, rows, pairs, ranks, size, metric, index):
+    """Ranks of the pairs found among their row's ``size`` nearest rows.
+
+    Fills ``ranks`` where found; returns the rows with a pair not found.
+    """
+    n_samples, n_pairs = pairs.shape
+    complete = size >= n_samples - 1
+    chunk = max(1, _BUFFER_ITEMS // (size * n_pairs))
+    unresolved = []
+    for start in range(0, rows.size, chunk):
+        part = rows[start : start + chunk]
+        distances, indices, index = kneighbors_excluding_self(
+            X, size, metric=metric, rows=part, index=index
+        )
+        # Equidistant rows in index order.
+        order = np.lexsort((indices, distances), axis=-1)
+        distances = np.take_along_axis(distances, order, axis=1)
+        indices = np.take_along_axis(indices, order, axis=1)
+        match = indices[:, None, :] == pairs[part][:, :, None]
+        found = match.any(axis=2)
+        position = match.argmax(axis=2)
+        if not complete:
+            # Tied with the last listed row: rows of lower index may tie too
+            # beyond the list.
+            edge = np.take_along_axis(distances, position, axis=1) >= distances[:, -1:]
+            found &= ~edge
+        ranks[part] = np.where(found, position + 1, 0)
+        unresolved.append(part[~found.all(axis=1)])
+    return np.concatenate(unresolved), index
+
+
+def _rank_by_tree(X, rows, pairs, ranks):
+    """Ranks of the unranked pairs of ``rows`` by k-d tree counts.
+
+    Fills ``ranks`` where no other row ties with the pair; returns the rows
+    with a tie left.
+    """
+    row_of, column = np.nonzero(ranks[rows] == 0)
+    centers = rows[row_of]
+    others = pairs[centers, column]
+    radii = np.sqrt(((X[centers] - X[others]) ** 2).sum(axis=1))
+    inner, tree = count_within(X, centers, radii * (1 - _TIE_SHELL))
+    outer, _ = count_within(X, centers, radii * (1 + _TIE_SHELL), tree=tree)
+    # ``inner`` counts row i itself and the rows strictly closer than j; j
+    # alone lies in the shell when nothing ties with it.
+    clean = outer - inner == 1
+    ranks[centers[clean], column[clean]] = inner[clean]
+    return np.unique(centers[~clean])
+
+
+def _rank_by_blocks(X, rows, pairs, ranks, metric):
+    """Exact ranks of all pairs of ``rows`` from blocks of distance rows."""
+    n_samples, n_pairs = pairs.shape
+    chunk = max(1, _BUFFER_ITEMS // (n_samples * max(n_pairs, 8)))
+    column = np.arange(n_samples)
+    for start in range(0, rows.size, chunk):
+        part = rows[start : start + chunk]
+        if metric == "precomputed":
+            block = X[part].toarray() if sp.issparse(X) else np.array(X[part])
+        else:
+            block = pairwise_distances(X[part], X, metric=metric)
+        block[np.arange(part.size), part] = np.inf  # a row is not its neighbour
+        targets = pairs[part]
+        threshold = np.take_along_axis(block, targets, axis=1)
+        for p in range(n_pairs):
+            t = threshold[:, p : p + 1]
+            ties = (block == t) & (column < targets[:, p : p + 1])
+            ranks[part, p] = 1 + (block < t).sum(axis=1) + ties.sum(axis=1)
 
 
 def rank_excess(X, pairs, n_neighbors, *, metric="euclidean"):
@@ -46,7 +120,8 @@ def rank_excess(X, pairs, n_neighbors, *, metric="euclidean"):
         The space ranking the pairs (a distance matrix with
         ``metric='precomputed'``).
     pairs : ndarray of shape (n_samples, n_pairs)
-        ``pairs[i]``: the rows ``j`` to rank among row ``i``'s neighbours.
+        ``pairs[i]``: the rows ``j`` (other than ``i``) to rank among row
+        ``i``'s neighbours.
     n_neighbors : int
         The ``k`` subtracted from each rank.
     metric : str or callable, default='euclidean'
@@ -58,31 +133,24 @@ def rank_excess(X, pairs, n_neighbors, *, metric="euclidean"):
         The sum; rank 1 is the nearest other row.
     """
     n_samples, n_pairs = pairs.shape
-    total = 0
+    use_tree = (
+        metric == "euclidean"
+        and not sp.issparse(X)
+        and X.shape[1] <= _TREE_MAX_FEATURES
+    )
+    # Rank of each pair; 0 until known.
+    ranks = np.zeros((n_samples, n_pairs), dtype=np.intp)
     pending = np.arange(n_samples)
     size = min(n_samples - 1, _FIRST_FACTOR * max(n_neighbors, n_pairs))
     index = None
-    while pending.size:
-        complete = size >= n_samples - 1
-        chunk = max(1, _BUFFER_ITEMS // (size * n_pairs))
-        unresolved = []
-        for start in range(0, pending.size, chunk):
-            rows = pending[start : start + chunk]
-            distances, indices, index = _ranked_neighbors(X, rows, size, metric, index)
-            match = indices[:, None, :] == pairs[rows][:, :, None]
-            found = match.any(axis=2)
-            position = match.argmax(axis=2)
-            if not complete:
-                # A pair tied with the last listed neighbour may have tied
-                # rows of lower index beyond the list: not settled yet.
-                at_edge = (
-                    np.take_along_axis(distances, position, axis=1) >= distances[:, -1:]
-                )
-                found &= ~at_edge
-            done = found.all(axis=1)
-            excess = position[done] + 1 - n_neighbors
-            total += int(excess[excess > 0].sum())
-            unresolved.append(rows[~done])
-        pending = np.concatenate(unresolved)
+    for _ in range(1 if use_tree else _LIST_ROUNDS):
+        pending, index = _rank_by_lists(X, pending, pairs, ranks, size, metric, index)
+        if not pending.size or size >= n_samples - 1:
+            break
         size = min(n_samples - 1, size * _GROWTH)
-    return total
+    if pending.size and use_tree:
+        pending = _rank_by_tree(X, pending, pairs, ranks)
+    if pending.size:
+        _rank_by_blocks(X, pending, pairs, ranks, metric)
+    excess = ranks - n_neighbors
+    return int(excess[excess > 0].sum())

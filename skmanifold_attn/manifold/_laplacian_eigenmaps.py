@@ -39,6 +39,7 @@ from ._graph import (
     row_index,
     symmetric_knn_affinity,
 )
+from ._scoring import EmbeddingScoreMixin
 from ._validation import check_magnitude
 
 _PRECOMPUTED = ("precomputed", "precomputed_nearest_neighbors")
@@ -50,7 +51,10 @@ _TRANSFORM_CHUNK = 2048
 
 
 class LaplacianEigenmaps(
-    ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+    EmbeddingScoreMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    BaseEstimator,
 ):
     """Laplacian Eigenmaps (spectral embedding) with out-of-sample transform.
 
@@ -62,6 +66,13 @@ class LaplacianEigenmaps(
     Computes in float64: input of any numeric dtype (float32 included) is
     converted, and :meth:`fit_transform` and :meth:`transform` return
     float64.
+
+    As scikit-learn's, the coordinates are small (the eigenvectors have unit
+    norm, so each coordinate is of order ``1 / sqrt(n_samples)``): a default
+    :class:`~sklearn.linear_model.LogisticRegression` after it, strongly
+    regularised at that scale, underfits. ``unit_variance=True`` rescales each
+    coordinate to unit variance over the training rows, in ``embedding_`` and
+    :meth:`transform` alike.
 
     Parameters
     ----------
@@ -104,6 +115,11 @@ class LaplacianEigenmaps(
         ``max(n_samples / 10, 1)``.
     n_jobs : int, default=None
         Parallel jobs of the neighbour searches.
+    unit_variance : bool, default=False
+        Rescale each embedding coordinate to unit variance over the training
+        rows (the same factor applies to :meth:`transform`), for models after
+        the embedding that assume features of order 1. False keeps
+        ``embedding_`` identical to scikit-learn's (up to sign).
 
     Attributes
     ----------
@@ -164,6 +180,7 @@ class LaplacianEigenmaps(
         "eigen_tol": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
         "n_neighbors": [Interval(Integral, 1, None, closed="left"), None],
         "n_jobs": [None, Integral],
+        "unit_variance": ["boolean"],
     }
 
     def __init__(
@@ -177,6 +194,7 @@ class LaplacianEigenmaps(
         eigen_tol="auto",
         n_neighbors=None,
         n_jobs=None,
+        unit_variance=False,
     ):
         self.n_components = n_components
         self.affinity = affinity
@@ -186,6 +204,7 @@ class LaplacianEigenmaps(
         self.eigen_tol = eigen_tol
         self.n_neighbors = n_neighbors
         self.n_jobs = n_jobs
+        self.unit_variance = unit_variance
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -320,6 +339,9 @@ class LaplacianEigenmaps(
         # u = D^{-1/2} v solves the random-walk problem W u = (1 - lambda) D u.
         coordinates = fix_signs(vectors / sqrt_degree[:, None])
         self.embedding_ = coordinates[:, 1:]
+        if self.unit_variance:
+            # transform is linear in embedding_: it follows the rescaling.
+            self.embedding_ = self.embedding_ / self.embedding_.std(axis=0)
         self.eigenvalues_ = values[1:]
         return self
 

@@ -16,11 +16,15 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._eigen import generalized_bottom_eigh
 from ._graph import check_connected, fit_neighbors, kneighbors_chunked
+from ._scoring import EmbeddingScoreMixin
 from ._validation import check_magnitude
 
 
 class _LinearGraphProjection(
-    ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+    EmbeddingScoreMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    BaseEstimator,
 ):
     """Base of NPE and LPP; subclasses implement ``_problem``."""
 

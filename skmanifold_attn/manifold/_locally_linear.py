@@ -25,6 +25,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._eigen import EIGEN_SOLVERS, null_space
 from ._graph import fit_neighbors, training_neighbors
 from ._local_weights import barycenter_weights, locally_linear_map, weight_matrix
+from ._scoring import EmbeddingScoreMixin
 from ._validation import check_magnitude
 
 METHODS = ("standard", "hessian", "modified", "ltsa")
@@ -266,7 +267,10 @@ def locally_linear_embedding(
 
 
 class LocallyLinearEmbedding(
-    ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+    EmbeddingScoreMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    BaseEstimator,
 ):
     """Locally Linear Embedding, a faster drop-in for scikit-learn's.
 

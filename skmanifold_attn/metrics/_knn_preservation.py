@@ -42,9 +42,9 @@ def knn_preservation(X, X_embedded, *, n_neighbors=5, metric="euclidean"):
 
     Parameters
     ----------
-    X : {array-like, sparse matrix} of shape (n_samples, n_features) or \
-            (n_samples, n_samples)
-        The rows, or with ``metric='precomputed'`` their distance matrix.
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        The rows, or with ``metric='precomputed'`` their distance matrix, of
+        shape (n_samples, n_samples).
     X_embedded : array-like of shape (n_samples, n_components)
         Their embedding (Euclidean distances).
     n_neighbors : int, default=5

@@ -18,7 +18,7 @@ class EmbeddingScoreMixin:
         Embeds ``X`` with :meth:`transform` and rates how far each row's 10
         nearest neighbours in the embedding are among its nearest in ``X``
         (:func:`skmanifold_attn.metrics.trustworthiness`, 1 at best; fewer
-        neighbours when ``X`` has 21 rows or less). Being a score of held-out
+        neighbours when ``X`` has 20 rows or fewer). Being a score of held-out
         rows, it lets :class:`~sklearn.model_selection.GridSearchCV` select
         ``n_neighbors``, ``method`` or ``n_components`` without labels.
 

@@ -111,8 +111,9 @@ def test_laplacian_eigenmaps_unit_variance_helps_a_default_classifier():
         return cross_val_score(model, X, y, cv=KFold(3, shuffle=True, random_state=0))
 
     plain, scaled = accuracy(False).mean(), accuracy(True).mean()
-    assert plain < 0.5
-    assert scaled > 0.7 and scaled > plain + 0.25
+    # About 0.14 and 0.79 (3-fold, default n_neighbors).
+    assert plain < 0.4
+    assert scaled > 0.65 and scaled > plain + 0.3
 
 
 def test_laplacian_eigenmaps_unit_variance_is_a_rescaling():

@@ -11,7 +11,8 @@ each take only the rows the previous one left:
 2. Dense Euclidean data of at most ``_TREE_MAX_FEATURES`` columns: the rank of
    ``j`` is the count of rows within ``d(i, j)`` of ``i``, from a k-d tree
    (cheap for near pairs, and for far ones the tree counts whole nodes).
-   A pair with another row at the same distance to rounding goes on.
+   When the lists of stage 1 showed tied distances, a second count finds
+   the pairs with another row at the same distance to rounding; they go on.
 3. Exact ranks from blocks of distance rows, ``(chunk, N)``.
 
 Buffers stay within ``_BUFFER_ITEMS`` entries whatever ``N``, so memory is
@@ -38,18 +39,19 @@ _LIST_ROUNDS = 3
 # k-d tree counts for Euclidean data up to this many columns.
 _TREE_MAX_FEATURES = 15
 # Relative width of the shell around d(i, j) inside which rows count as tied.
-_TIE_SHELL = 1e-9
+_TIE_SHELL = 1e-12
 
 
 def _rank_by_lists(X, rows, pairs, ranks, size, metric, index):
     """Ranks of the pairs found among their row's ``size`` nearest rows.
 
-    Fills ``ranks`` where found; returns the rows with a pair not found.
+    Fills ``ranks`` where found; returns the rows with a pair not found,
+    the index, and whether two listed rows were at the same distance.
     """
     n_samples, n_pairs = pairs.shape
     complete = size >= n_samples - 1
     chunk = max(1, _BUFFER_ITEMS // (size * n_pairs))
-    unresolved = []
+    unresolved, tied = [], False
     for start in range(0, rows.size, chunk):
         part = rows[start : start + chunk]
         distances, indices, index = kneighbors_excluding_self(
@@ -59,6 +61,7 @@ def _rank_by_lists(X, rows, pairs, ranks, size, metric, index):
         order = np.lexsort((indices, distances), axis=-1)
         distances = np.take_along_axis(distances, order, axis=1)
         indices = np.take_along_axis(indices, order, axis=1)
+        tied = tied or bool(np.any(distances[:, 1:] == distances[:, :-1]))
         match = indices[:, None, :] == pairs[part][:, :, None]
         found = match.any(axis=2)
         position = match.argmax(axis=2)
@@ -69,24 +72,28 @@ def _rank_by_lists(X, rows, pairs, ranks, size, metric, index):
             found &= ~edge
         ranks[part] = np.where(found, position + 1, 0)
         unresolved.append(part[~found.all(axis=1)])
-    return np.concatenate(unresolved), index
+    return np.concatenate(unresolved), index, tied
 
 
-def _rank_by_tree(X, rows, pairs, ranks):
+def _rank_by_tree(X, rows, pairs, ranks, *, check_ties):
     """Ranks of the unranked pairs of ``rows`` by k-d tree counts.
 
     Fills ``ranks`` where no other row ties with the pair; returns the rows
-    with a tie left.
+    with a tie left. Ties are looked for (a second count per pair) only with
+    ``check_ties``: without, a row within the rounding shell of ``d(i, j)``
+    counts as farther than ``j``.
     """
     row_of, column = np.nonzero(ranks[rows] == 0)
     centers = rows[row_of]
     others = pairs[centers, column]
     radii = np.sqrt(((X[centers] - X[others]) ** 2).sum(axis=1))
     inner, tree = count_within(X, centers, radii * (1 - _TIE_SHELL))
-    outer, _ = count_within(X, centers, radii * (1 + _TIE_SHELL), tree=tree)
     # ``inner`` counts row i itself and the rows strictly closer than j; j
     # alone lies in the shell when nothing ties with it.
-    clean = outer - inner == 1
+    clean = np.ones(inner.size, dtype=bool)
+    if check_ties:
+        outer, _ = count_within(X, centers, radii * (1 + _TIE_SHELL), tree=tree)
+        clean = outer - inner == 1
     ranks[centers[clean], column[clean]] = inner[clean]
     return np.unique(centers[~clean])
 
@@ -142,14 +149,19 @@ def rank_excess(X, pairs, n_neighbors, *, metric="euclidean"):
     ranks = np.zeros((n_samples, n_pairs), dtype=np.intp)
     pending = np.arange(n_samples)
     size = min(n_samples - 1, _FIRST_FACTOR * max(n_neighbors, n_pairs))
-    index = None
+    index, tied = None, False
     for _ in range(1 if use_tree else _LIST_ROUNDS):
-        pending, index = _rank_by_lists(X, pending, pairs, ranks, size, metric, index)
+        pending, index, tied_here = _rank_by_lists(
+            X, pending, pairs, ranks, size, metric, index
+        )
+        tied = tied or tied_here
         if not pending.size or size >= n_samples - 1:
             break
         size = min(n_samples - 1, size * _GROWTH)
     if pending.size and use_tree:
-        pending = _rank_by_tree(X, pending, pairs, ranks)
+        # Data without a tie in the first lists (continuous data) is taken
+        # to have none further out either: one count per pair.
+        pending = _rank_by_tree(X, pending, pairs, ranks, check_ties=tied)
     if pending.size:
         _rank_by_blocks(X, pending, pairs, ranks, metric)
     excess = ranks - n_neighbors

@@ -47,7 +47,7 @@ models = {
     "NPE": NeighborhoodPreservingEmbedding(n_neighbors=10, n_components=2),
     "LPP": LocalityPreservingProjections(n_neighbors=10, n_components=2),
     "LaplacianEigenmaps": LaplacianEigenmaps(
-        n_components=2, n_neighbors=10, random_state=0
+        n_components=2, n_neighbors=10, unit_variance=True, random_state=0
     ),
 }
 

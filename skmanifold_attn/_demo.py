@@ -25,6 +25,7 @@ from .manifold import (
     LocallyLinearEmbedding,
     NeighborhoodPreservingEmbedding,
 )
+from .metrics import trustworthiness
 from .vae import VAETransformer
 
 
@@ -91,7 +92,12 @@ def _lle_pipeline(random_state):
 
 def _laplacian_eigenmaps_pipeline(random_state):
     return _named(
-        LaplacianEigenmaps(n_components=10, n_neighbors=15, random_state=random_state),
+        LaplacianEigenmaps(
+            n_components=10,
+            n_neighbors=15,
+            unit_variance=True,
+            random_state=random_state,
+        ),
         random_state=random_state,
     )
 
@@ -296,7 +302,8 @@ def run_demo(*, out="demo_output", only=None, plot=True, random_state=0, cv=3):
     -------
     results : list of dict
         One dict per row with ``name``, ``fit_time``, ``best_params``,
-        ``test_accuracy``, ``n_dims`` (dimension of the embedding) and
+        ``test_accuracy``, ``trustworthiness`` (of the test rows' embedding,
+        10 neighbours), ``n_dims`` (dimension of the embedding) and
         ``embedding`` (2-D coordinates of the test rows: a PCA projection when
         ``n_dims`` is above 2).
 
@@ -316,7 +323,8 @@ def run_demo(*, out="demo_output", only=None, plot=True, random_state=0, cv=3):
         f"{X_train.shape[1]} features; GridSearchCV with cv={cv}\n"
     )
     header = (
-        f"{'estimator':<34} {'fit time (s)':>12} {'test accuracy':>14}  best params"
+        f"{'estimator':<34} {'fit time (s)':>12} {'test accuracy':>14} "
+        f"{'trustworthiness':>15}  best params"
     )
     print(header)
     print("-" * len(header))
@@ -332,12 +340,17 @@ def run_demo(*, out="demo_output", only=None, plot=True, random_state=0, cv=3):
         fit_time = time.perf_counter() - start
         accuracy = search.score(X_test, y_test)
         Z_test = np.asarray(search.best_estimator_[:-1].transform(X_test))
+        # How far the test rows' neighbours in the embedding are true ones.
+        trust = trustworthiness(X_test, Z_test, n_neighbors=10)
         embedding = _two_d(Z_test)
         params = ", ".join(
             f"{key.split('__', 1)[-1]}={value}"
             for key, value in sorted(search.best_params_.items())
         )
-        print(f"{case.name:<34} {fit_time:>12.2f} {accuracy:>14.3f}  {params}")
+        print(
+            f"{case.name:<34} {fit_time:>12.2f} {accuracy:>14.3f} {trust:>15.3f}"
+            f"  {params}"
+        )
         results.append(
             {
                 "name": case.name,
@@ -345,6 +358,7 @@ def run_demo(*, out="demo_output", only=None, plot=True, random_state=0, cv=3):
                 "best_params": search.best_params_,
                 "test_accuracy": accuracy,
                 "n_dims": Z_test.shape[1],
+                "trustworthiness": trust,
                 "embedding": embedding,
             }
         )

@@ -181,9 +181,11 @@ def test_demo_runs_every_case(tmp_path, capsys):
     assert [r["name"] for r in results] == [case.name for case in DEMO_CASES]
     for result in results:
         assert result["test_accuracy"] > 0.5, result["name"]
+        assert 0.5 < result["trustworthiness"] <= 1, result["name"]
     assert (tmp_path / "embeddings.png").stat().st_size > 10_000
     table = capsys.readouterr().out
     assert "fit time" in table and "test accuracy" in table
+    assert "trustworthiness" in table
 
 
 @pytest.mark.slow

@@ -46,6 +46,7 @@ from ._neighbors import (
     build_index,
 )
 from ._progress import StageTimer
+from ._scoring import EmbeddingScoreMixin
 from ._validation import (
     check_magnitude,
     first_equal_rows,
@@ -83,7 +84,10 @@ def _check_affinities(affinity, what):
 
 
 class LaplacianEigenmaps(
-    ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+    EmbeddingScoreMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    BaseEstimator,
 ):
     """Laplacian Eigenmaps (spectral embedding) with out-of-sample transform.
 
@@ -95,6 +99,13 @@ class LaplacianEigenmaps(
     Computes in float64: input of any numeric dtype (float32 included) is
     converted, and :meth:`fit_transform` and :meth:`transform` return
     float64.
+
+    As scikit-learn's, the coordinates are small (the eigenvectors have unit
+    norm, so each coordinate is of order ``1 / sqrt(n_samples)``): a default
+    :class:`~sklearn.linear_model.LogisticRegression` after it, strongly
+    regularised at that scale, underfits. ``unit_variance=True`` rescales each
+    coordinate to unit variance over the training rows, in ``embedding_`` and
+    :meth:`transform` alike.
 
     Parameters
     ----------
@@ -155,6 +166,11 @@ class LaplacianEigenmaps(
         From 1 on, print each stage of ``fit`` as it ends (affinity graph, Laplacian,
         eigen solve) with its
         time in seconds.
+    unit_variance : bool, default=False
+        Rescale each embedding coordinate to unit variance over the training
+        rows (the same factor applies to :meth:`transform`), for models after
+        the embedding that assume features of order 1. False keeps
+        ``embedding_`` identical to scikit-learn's (up to sign).
 
     Attributes
     ----------
@@ -217,6 +233,7 @@ class LaplacianEigenmaps(
         "n_jobs": [None, Integral],
         "neighbors_algorithm": INDEX_CONSTRAINT,
         "verbose": ["verbose"],
+        "unit_variance": ["boolean"],
     }
 
     def __init__(
@@ -232,6 +249,7 @@ class LaplacianEigenmaps(
         n_jobs=None,
         neighbors_algorithm="auto",
         verbose=0,
+        unit_variance=False,
     ):
         self.n_components = n_components
         self.affinity = affinity
@@ -243,6 +261,7 @@ class LaplacianEigenmaps(
         self.n_jobs = n_jobs
         self.neighbors_algorithm = neighbors_algorithm
         self.verbose = verbose
+        self.unit_variance = unit_variance
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -416,6 +435,9 @@ class LaplacianEigenmaps(
         # u = D^{-1/2} v solves the random-walk problem W u = (1 - lambda) D u.
         coordinates = fix_signs(vectors / sqrt_degree[:, None])
         self.embedding_ = coordinates[:, 1:]
+        if self.unit_variance:
+            # transform is linear in embedding_: it follows the rescaling.
+            self.embedding_ = self.embedding_ / self.embedding_.std(axis=0)
         self.eigenvalues_ = values[1:]
         self._snap_embedding = (
             None if first is None else mean_over_equal_rows(self.embedding_, first)

@@ -41,6 +41,7 @@ from ._eigen import (
 from ._graph import check_connected
 from ._neighbors import build_index
 from ._progress import StageTimer
+from ._scoring import EmbeddingScoreMixin
 from ._validation import check_magnitude, input_scale
 
 
@@ -113,7 +114,10 @@ LINEAR_DISCONNECTED_WARNING = (
 
 
 class _LinearGraphProjection(
-    ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+    EmbeddingScoreMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    BaseEstimator,
 ):
     """Base of NPE and LPP; subclasses implement ``_problem``."""
 

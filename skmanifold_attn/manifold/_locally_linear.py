@@ -32,6 +32,7 @@ from ._hlle import hessian_neighbors_message
 from ._local_weights import barycenter_weights, locally_linear_map, weight_matrix
 from ._neighbors import NEIGHBORS_ALGORITHM_CONSTRAINT, SklearnIndex, build_index
 from ._progress import StageTimer
+from ._scoring import EmbeddingScoreMixin
 from ._validation import (
     check_magnitude,
     first_equal_rows,
@@ -316,7 +317,10 @@ def locally_linear_embedding(
 
 
 class LocallyLinearEmbedding(
-    ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+    EmbeddingScoreMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    BaseEstimator,
 ):
     """Locally Linear Embedding, a faster drop-in for scikit-learn's.
 

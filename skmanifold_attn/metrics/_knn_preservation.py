@@ -1,0 +1,81 @@
+"""k-nearest-neighbour preservation: the share of neighbours kept."""
+
+from numbers import Integral
+
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
+
+from ._knn import kneighbors_excluding_self
+from ._validation import check_embedding_pair
+
+# Rows per overlap block (rows x k x k booleans).
+_OVERLAP_ITEMS = 2**24
+
+
+def mean_neighbor_overlap(X, X_embedded, n_neighbors, metric):
+    """Mean of ``|N_X(i) & N_embedded(i)| / k`` over the rows."""
+    _, input_neighbors, _ = kneighbors_excluding_self(X, n_neighbors, metric=metric)
+    _, embedded_neighbors, _ = kneighbors_excluding_self(X_embedded, n_neighbors)
+    chunk = max(1, _OVERLAP_ITEMS // n_neighbors**2)
+    shared = 0
+    for start in range(0, X.shape[0], chunk):
+        a = input_neighbors[start : start + chunk]
+        b = embedded_neighbors[start : start + chunk]
+        shared += int((a[:, :, None] == b[:, None, :]).sum())
+    return shared / (X.shape[0] * n_neighbors)
+
+
+_PARAMS = {
+    "X": ["array-like", "sparse matrix"],
+    "X_embedded": ["array-like"],
+    "n_neighbors": [Interval(Integral, 1, None, closed="left")],
+    "metric": [StrOptions({"precomputed"}), str, callable],
+}
+
+
+@validate_params(_PARAMS, prefer_skip_nested_validation=True)
+def knn_preservation(X, X_embedded, *, n_neighbors=5, metric="euclidean"):
+    """Share of each row's ``k`` nearest neighbours kept by the embedding.
+
+    The mean over the rows of ``|N_X(i) & N_Y(i)| / k``, with ``N_X(i)``
+    and ``N_Y(i)`` the ``k`` nearest other rows of row ``i`` in the input
+    space and in the embedding. Memory O(n k).
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        The rows, or with ``metric='precomputed'`` their distance matrix, of
+        shape (n_samples, n_samples).
+    X_embedded : array-like of shape (n_samples, n_components)
+        Their embedding (Euclidean distances).
+    n_neighbors : int, default=5
+        Neighbours considered, less than ``n_samples / 2``.
+    metric : str or callable, default='euclidean'
+        Distance between rows of ``X``: any metric of
+        :class:`~sklearn.neighbors.NearestNeighbors`, or 'precomputed'.
+
+    Returns
+    -------
+    preservation : float
+        In [0, 1]: 1 when every neighbourhood is kept, about
+        ``k / (n - 1)`` for a random embedding.
+
+    See Also
+    --------
+    lcmc : The same, less its value for a random embedding.
+    trustworthiness : Rank-weighted penalty of false neighbours.
+
+    References
+    ----------
+    .. [1] J. A. Lee and M. Verleysen, "Quality assessment of dimensionality
+       reduction: Rank-based criteria", Neurocomputing 72, 2009.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmanifold_attn.metrics import knn_preservation
+    >>> X = np.random.RandomState(0).normal(size=(100, 3))
+    >>> knn_preservation(X, 2 * X, n_neighbors=5)
+    1.0
+    """
+    X, X_embedded = check_embedding_pair(X, X_embedded, n_neighbors, metric=metric)
+    return mean_neighbor_overlap(X, X_embedded, n_neighbors, metric)

@@ -1,0 +1,66 @@
+"""Local continuity meta-criterion (LCMC), from the co-ranking matrix."""
+
+from sklearn.utils._param_validation import validate_params
+
+from ._knn_preservation import _PARAMS, mean_neighbor_overlap
+from ._validation import check_embedding_pair
+
+
+@validate_params(_PARAMS, prefer_skip_nested_validation=True)
+def lcmc(X, X_embedded, *, n_neighbors=5, metric="euclidean"):
+    r"""Local continuity meta-criterion: neighbours kept beyond chance.
+
+    From the co-ranking matrix :math:`Q` (:math:`Q_{kl}` counts the pairs of
+    input rank ``k`` and embedded rank ``l``),
+
+    .. math::
+
+        \mathrm{LCMC}(K) = \frac{1}{nK} \sum_{k, l \le K} Q_{kl}
+            - \frac{K}{n - 1},
+
+    the share of neighbours kept (:func:`knn_preservation`) less its value
+    ``K / (n - 1)`` for a random embedding. The upper-left block of ``Q``
+    only needs the two ``K``-neighbour lists: memory O(n K), no co-ranking
+    matrix is formed.
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        The rows, or with ``metric='precomputed'`` their distance matrix, of
+        shape (n_samples, n_samples).
+    X_embedded : array-like of shape (n_samples, n_components)
+        Their embedding (Euclidean distances).
+    n_neighbors : int, default=5
+        The ``K`` of the criterion, less than ``n_samples / 2``.
+    metric : str or callable, default='euclidean'
+        Distance between rows of ``X``: any metric of
+        :class:`~sklearn.neighbors.NearestNeighbors`, or 'precomputed'.
+
+    Returns
+    -------
+    lcmc : float
+        At most ``1 - K / (n - 1)``; about 0 for a random embedding.
+
+    See Also
+    --------
+    knn_preservation : The same without the chance baseline.
+
+    References
+    ----------
+    .. [1] L. Chen and A. Buja, "Local Multidimensional Scaling for Nonlinear
+       Dimension Reduction, Graph Drawing, and Proximity Analysis", Journal
+       of the American Statistical Association 104(485), 2009.
+    .. [2] J. A. Lee and M. Verleysen, "Quality assessment of dimensionality
+       reduction: Rank-based criteria", Neurocomputing 72, 2009.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmanifold_attn.metrics import lcmc
+    >>> X = np.random.RandomState(0).normal(size=(101, 3))
+    >>> print(f"{lcmc(X, 2 * X, n_neighbors=5):.2f}")
+    0.95
+    """
+    X, X_embedded = check_embedding_pair(X, X_embedded, n_neighbors, metric=metric)
+    overlap = mean_neighbor_overlap(X, X_embedded, n_neighbors, metric)
+    return overlap - n_neighbors / (X.shape[0] - 1)

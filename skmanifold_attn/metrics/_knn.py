@@ -2,11 +2,15 @@
 
 Every neighbour list the metrics use comes from :func:`kneighbors_excluding_self`,
 every count of rows within a radius from :func:`count_within`, queried in row
-chunks so that no buffer grows beyond ``(chunk, n_neighbors)``.
+chunks so that no buffer grows beyond ``(chunk, n_neighbors)``. The neighbour
+lists go through the package's neighbours seam (``manifold._neighbors``), the
+one index interface every kNN query uses.
 """
 
 import numpy as np
-from sklearn.neighbors import KDTree, NearestNeighbors
+from sklearn.neighbors import KDTree
+
+from ..manifold._neighbors import SklearnIndex
 
 # Query rows per kneighbors call.
 QUERY_CHUNK = 16_384
@@ -31,8 +35,8 @@ def kneighbors_excluding_self(
         Distance between rows.
     rows : ndarray of int, default=None
         The rows to query; None means all.
-    index : NearestNeighbors, default=None
-        An index already fitted on ``X`` (with ``metric``), to reuse.
+    index : SklearnIndex, default=None
+        An index already built on ``X`` (with ``metric``), to reuse.
 
     Returns
     -------
@@ -40,17 +44,17 @@ def kneighbors_excluding_self(
         Distances to the neighbours, nearest first.
     indices : ndarray of shape (n_rows, n_neighbors)
         Row indices of the neighbours.
-    index : NearestNeighbors
-        The fitted index, for later calls.
+    index : SklearnIndex
+        The built index, for later calls.
     """
     if index is None:
-        index = NearestNeighbors(metric=metric).fit(X)
+        index = SklearnIndex(metric=metric).build(X, n_neighbors + 1)
     rows = np.arange(X.shape[0]) if rows is None else np.asarray(rows)
     distances = np.empty((rows.size, n_neighbors))
     indices = np.empty((rows.size, n_neighbors), dtype=np.intp)
     for start in range(0, rows.size, QUERY_CHUNK):
         part = rows[start : start + QUERY_CHUNK]
-        dist, ind = index.kneighbors(X[part], n_neighbors + 1)
+        dist, ind = index.query(X[part], n_neighbors + 1)
         keep = ind != part[:, None]
         # Self hidden behind its duplicates: drop the first of them instead.
         keep[np.all(keep, axis=1), 0] = False

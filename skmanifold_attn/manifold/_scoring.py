@@ -1,6 +1,10 @@
 """``score`` of the manifold estimators: trustworthiness of the embedding."""
 
+from __future__ import annotations
+
 import math
+
+from numpy.typing import ArrayLike
 
 from ..metrics import trustworthiness
 
@@ -12,7 +16,7 @@ SCORE_N_NEIGHBORS = 10
 class EmbeddingScoreMixin:
     """Adds ``score(X, y=None)``: trustworthiness of ``transform(X)``."""
 
-    def score(self, X, y=None):
+    def score(self, X: ArrayLike, y: object = None) -> float:
         """Trustworthiness of the embedding of ``X``: higher is better.
 
         Embeds ``X`` with :meth:`transform` and rates how far each row's 10

@@ -1,7 +1,11 @@
 """Continuity: are the data's neighbours kept together in the embedding?"""
 
+from __future__ import annotations
+
+from collections.abc import Callable
 from numbers import Integral
 
+from numpy.typing import ArrayLike
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from ._knn import kneighbors_excluding_self
@@ -19,7 +23,13 @@ from ._validation import check_embedding_pair
     },
     prefer_skip_nested_validation=True,
 )
-def continuity(X, X_embedded, *, n_neighbors=5, metric="euclidean"):
+def continuity(
+    X: ArrayLike,
+    X_embedded: ArrayLike,
+    *,
+    n_neighbors: int = 5,
+    metric: str | Callable = "euclidean",
+) -> float:
     r"""How far the embedding keeps the neighbours of the data together.
 
     The converse of :func:`trustworthiness`,

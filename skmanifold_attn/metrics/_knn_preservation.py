@@ -1,7 +1,11 @@
 """k-nearest-neighbour preservation: the share of neighbours kept."""
 
+from __future__ import annotations
+
+from collections.abc import Callable
 from numbers import Integral
 
+from numpy.typing import ArrayLike
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from ._knn import kneighbors_excluding_self
@@ -33,7 +37,13 @@ _PARAMS = {
 
 
 @validate_params(_PARAMS, prefer_skip_nested_validation=True)
-def knn_preservation(X, X_embedded, *, n_neighbors=5, metric="euclidean"):
+def knn_preservation(
+    X: ArrayLike,
+    X_embedded: ArrayLike,
+    *,
+    n_neighbors: int = 5,
+    metric: str | Callable = "euclidean",
+) -> float:
     """Share of each row's ``k`` nearest neighbours kept by the embedding.
 
     The mean over the rows of ``|N_X(i) & N_Y(i)| / k``, with ``N_X(i)``

@@ -1,5 +1,10 @@
 """Local continuity meta-criterion (LCMC), from the co-ranking matrix."""
 
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from numpy.typing import ArrayLike
 from sklearn.utils._param_validation import validate_params
 
 from ._knn_preservation import _PARAMS, mean_neighbor_overlap
@@ -7,7 +12,13 @@ from ._validation import check_embedding_pair
 
 
 @validate_params(_PARAMS, prefer_skip_nested_validation=True)
-def lcmc(X, X_embedded, *, n_neighbors=5, metric="euclidean"):
+def lcmc(
+    X: ArrayLike,
+    X_embedded: ArrayLike,
+    *,
+    n_neighbors: int = 5,
+    metric: str | Callable = "euclidean",
+) -> float:
     r"""Local continuity meta-criterion: neighbours kept beyond chance.
 
     From the co-ranking matrix :math:`Q` (:math:`Q_{kl}` counts the pairs of

@@ -1,5 +1,8 @@
 """Scorers that rate an embedding of held-out rows, for model selection."""
 
+from __future__ import annotations
+
+from collections.abc import Callable
 from numbers import Integral
 
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
@@ -78,7 +81,9 @@ class EmbeddingScorer:
     },
     prefer_skip_nested_validation=True,
 )
-def make_embedding_scorer(name, *, n_neighbors=10, metric="euclidean"):
+def make_embedding_scorer(
+    name: str, *, n_neighbors: int = 10, metric: str | Callable = "euclidean"
+) -> Callable:
     """Scorer rating how well a transformer embeds held-out rows.
 
     The scorer ``scorer(estimator, X, y=None)`` embeds ``X`` with

@@ -1,7 +1,11 @@
 """Trustworthiness: are the embedding's neighbours true neighbours?"""
 
+from __future__ import annotations
+
+from collections.abc import Callable
 from numbers import Integral
 
+from numpy.typing import ArrayLike
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from ._knn import kneighbors_excluding_self
@@ -24,7 +28,13 @@ def rank_penalty_score(excess, n_samples, n_neighbors):
     },
     prefer_skip_nested_validation=True,
 )
-def trustworthiness(X, X_embedded, *, n_neighbors=5, metric="euclidean"):
+def trustworthiness(
+    X: ArrayLike,
+    X_embedded: ArrayLike,
+    *,
+    n_neighbors: int = 5,
+    metric: str | Callable = "euclidean",
+) -> float:
     r"""How far the local structure of the embedding is true to the data.
 
     Equal to :func:`sklearn.manifold.trustworthiness`,

@@ -201,7 +201,12 @@ def _run(case, in_process, timeout):
     if completed.returncode != 0:
         if any(
             sign in completed.stderr
-            for sign in ("MemoryError", "Unable to allocate", "Can't expand MemType")
+            for sign in (
+                "MemoryError",
+                "Unable to allocate",
+                "Can't expand MemType",
+                "SUPERLU_MALLOC fails",
+            )
         ):
             return _failed(f"MemoryError under {case.get('memory_gib')} GiB")
         raise RuntimeError(completed.stderr[-3000:])

@@ -199,8 +199,14 @@ def _run(case, in_process, timeout):
     except subprocess.TimeoutExpired:
         return _failed(f"timeout {timeout:.0f} s")
     if completed.returncode != 0:
-        if "MemoryError" in completed.stderr or "Unable to allocate" in (
-            completed.stderr
+        if any(
+            sign in completed.stderr
+            for sign in (
+                "MemoryError",
+                "Unable to allocate",
+                "Can't expand MemType",
+                "SUPERLU_MALLOC fails",
+            )
         ):
             return _failed(f"MemoryError under {case.get('memory_gib')} GiB")
         raise RuntimeError(completed.stderr[-3000:])

@@ -12,8 +12,10 @@ skipped. Solvers:
   ``A = I - W``), ``(A^T A)^{-1}`` is applied as two solves with one sparse LU
   of the much sparser ``A`` (plus a 1e-9 ridge that lifts its exact
   singularity). Otherwise ``M`` itself is factored, slightly shifted below
-  zero so the factor exists; the shift changes no eigenvector. Given the
-  points, the LU is ordered by geometric nested dissection (``_ordering``,
+  zero so the factor exists; the shift changes no eigenvector. Above 5000
+  rows ``M`` is ordered by SuperLU's minimum degree on its (symmetric)
+  pattern, and ``I - W``, given the points, by geometric nested dissection
+  (``_ordering``,
   over at most 8 principal coordinates, so its cost ignores the input
   dimension) with threshold pivoting, else by COLAMD. When the result misses
   the residual check below (an LU that lost digits on a matrix far from
@@ -237,12 +239,27 @@ def _permute(matrix, perm):
     return sp.csc_matrix((coo.data, (rank[coo.row], rank[coo.col])), shape=matrix.shape)
 
 
-def _factorize(target, points):
+def _factorize(target, points, symmetric=False):
     """Sparse LU of ``target``; returns ``(lu, permutation or None)``."""
-    if points is None or target.shape[0] <= ORDERING_MIN_ROWS:
+    if target.shape[0] <= ORDERING_MIN_ROWS:
         return splu(target.tocsc(), permc_spec="COLAMD"), None
-    # Nested dissection over the points, then (almost) no pivoting so the
-    # factor keeps that ordering's low fill.
+    if symmetric:
+        # A symmetric M (the hessian, modified and ltsa methods) connects
+        # neighbours of neighbours: SuperLU's minimum degree on its pattern
+        # gives less fill than nested dissection, in less time (measured on
+        # modified LLE of a 200,000-point swiss roll: 87.6M LU entries in
+        # 6.9 s against 101M in 16.1 s).
+        lu = splu(
+            target.tocsc(),
+            permc_spec="MMD_AT_PLUS_A",
+            diag_pivot_thresh=DIAG_PIVOT_THRESH,
+            options={"SymmetricMode": True},
+        )
+        return lu, None
+    if points is None:
+        return splu(target.tocsc(), permc_spec="COLAMD"), None
+    # Nested dissection over the points, then threshold pivoting only, so
+    # the factor keeps that ordering's low fill.
     perm = nested_dissection(target, points)
     permuted = _permute(target, perm)
     lu = splu(
@@ -317,7 +334,7 @@ def _shift_invert(M, factor, k, k_skip, tol, max_iter, random_state, points):
         target = sp.csr_matrix(M, dtype=np.float64) + shift * identity
         sigma = -shift
     try:
-        lu, perm = _factorize(target, points)
+        lu, perm = _factorize(target, points, symmetric=factor is None)
     except RuntimeError as exc:
         raise ValueError(
             f"The eigen solve of eigen_solver='shift_invert' could not factor "

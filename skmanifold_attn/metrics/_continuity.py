@@ -3,26 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from numbers import Integral
 
 from numpy.typing import ArrayLike
-from sklearn.utils._param_validation import Interval, StrOptions, validate_params
+from sklearn.utils._param_validation import validate_params
 
 from ._knn import kneighbors_excluding_self
 from ._ranks import rank_excess
 from ._trustworthiness import rank_penalty_score
-from ._validation import check_embedding_pair
+from ._validation import PAIR_PARAMS, check_embedding_pair
 
 
-@validate_params(
-    {
-        "X": ["array-like", "sparse matrix"],
-        "X_embedded": ["array-like"],
-        "n_neighbors": [Interval(Integral, 1, None, closed="left")],
-        "metric": [StrOptions({"precomputed"}), str, callable],
-    },
-    prefer_skip_nested_validation=True,
-)
+@validate_params(PAIR_PARAMS, prefer_skip_nested_validation=True)
 def continuity(
     X: ArrayLike,
     X_embedded: ArrayLike,

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from numbers import Integral
 
 from numpy.typing import ArrayLike
-from sklearn.utils._param_validation import Interval, StrOptions, validate_params
+from sklearn.utils._param_validation import validate_params
 
 from ._knn import kneighbors_excluding_self
-from ._validation import check_embedding_pair
+from ._validation import PAIR_PARAMS, check_embedding_pair
 
 # Rows per overlap block (rows x k x k booleans).
 _OVERLAP_ITEMS = 2**24
@@ -28,15 +27,7 @@ def mean_neighbor_overlap(X, X_embedded, n_neighbors, metric):
     return shared / (X.shape[0] * n_neighbors)
 
 
-_PARAMS = {
-    "X": ["array-like", "sparse matrix"],
-    "X_embedded": ["array-like"],
-    "n_neighbors": [Interval(Integral, 1, None, closed="left")],
-    "metric": [StrOptions({"precomputed"}), str, callable],
-}
-
-
-@validate_params(_PARAMS, prefer_skip_nested_validation=True)
+@validate_params(PAIR_PARAMS, prefer_skip_nested_validation=True)
 def knn_preservation(
     X: ArrayLike,
     X_embedded: ArrayLike,

@@ -7,11 +7,11 @@ from collections.abc import Callable
 from numpy.typing import ArrayLike
 from sklearn.utils._param_validation import validate_params
 
-from ._knn_preservation import _PARAMS, mean_neighbor_overlap
-from ._validation import check_embedding_pair
+from ._knn_preservation import mean_neighbor_overlap
+from ._validation import PAIR_PARAMS, check_embedding_pair
 
 
-@validate_params(_PARAMS, prefer_skip_nested_validation=True)
+@validate_params(PAIR_PARAMS, prefer_skip_nested_validation=True)
 def lcmc(
     X: ArrayLike,
     X_embedded: ArrayLike,

@@ -1,7 +1,18 @@
 """Input checks shared by the quality metrics."""
 
+from numbers import Integral
+
 import numpy as np
 from sklearn.utils import check_array, check_consistent_length
+from sklearn.utils._param_validation import Interval, StrOptions
+
+# The parameters every metric of an (X, X_embedded) pair takes.
+PAIR_PARAMS = {
+    "X": ["array-like", "sparse matrix"],
+    "X_embedded": ["array-like"],
+    "n_neighbors": [Interval(Integral, 1, None, closed="left")],
+    "metric": [StrOptions({"precomputed"}), str, callable],
+}
 
 
 def check_embedding_pair(X, X_embedded, n_neighbors, *, metric="euclidean"):

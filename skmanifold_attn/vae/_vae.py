@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from numbers import Integral, Real
 from typing import TYPE_CHECKING
 
@@ -15,18 +14,29 @@ from sklearn.base import (
     _fit_context,
 )
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import (
-    Interval,
-    InvalidParameterError,
-    StrOptions,
-)
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from .._nn._layers import ACTIVATIONS
-from .._nn._preprocessing import fit_standardisation
 from .._nn._training import NeuralTrainingMixin
 from ._losses import kl_standard_normal
 from ._model import VAENetwork
+from ._scaling import (
+    fit_scaling,
+    log_jacobian,
+    to_model_units,
+    to_original_units,
+    variance_in_original_units,
+)
+from ._validation import (
+    check_architecture,
+    check_bernoulli_range,
+    check_continued_features,
+    check_hidden_sizes,
+    check_latent_width,
+    check_n_samples,
+    warn_if_wider_than_data,
+)
 
 if TYPE_CHECKING:  # typing_extensions ships with the type checkers
     from typing_extensions import Self
@@ -315,19 +325,6 @@ class VAETransformer(
 
     # -- fitting ----------------------------------------------------------
 
-    def _hidden_sizes(self):
-        sizes = np.atleast_1d(np.asarray(self.hidden_layer_sizes))
-        if sizes.ndim != 1 or not np.issubdtype(sizes.dtype, np.integer):
-            raise ValueError(
-                "hidden_layer_sizes must be an int or a sequence of ints, got "
-                f"{self.hidden_layer_sizes!r}."
-            )
-        if np.any(sizes < 1):
-            raise ValueError(
-                f"hidden_layer_sizes must be > 0, got {self.hidden_layer_sizes!r}."
-            )
-        return [int(size) for size in sizes]
-
     def _init_model(self, X, y, rng):
         # Fixed draws of score_samples, from their own stream so that
         # n_mc_samples does not change the training trajectory.
@@ -338,7 +335,7 @@ class VAETransformer(
         model = VAENetwork(
             X.shape[1],
             self.n_components,
-            self._hidden_sizes(),
+            check_hidden_sizes(self.hidden_layer_sizes),
             activation=self.activation,
             decoder=self.decoder,
             decoder_variance=self.decoder_variance,
@@ -348,27 +345,8 @@ class VAETransformer(
         )
         return self._configure(model)
 
-    def _check_bernoulli_range(self, X):
-        if self.decoder == "bernoulli" and (X.min() < 0 or X.max() > 1):
-            raise ValueError(
-                "decoder='bernoulli' needs every value of X in [0, 1]; got values "
-                f"in [{X.min():.4g}, {X.max():.4g}]. Scale X (e.g. with "
-                "MinMaxScaler) or use decoder='gaussian'."
-            )
-
-    def _set_standardisation(self, X):
-        n_features = X.shape[1]
-        if self.decoder == "bernoulli":
-            self.mean_ = np.zeros(n_features, dtype=X.dtype)
-            self.scale_ = np.ones(n_features, dtype=X.dtype)
-            return
-        self.mean_, self.scale_ = fit_standardisation(X)
-
     def _standardise(self, X, dtype):
-        X = X.astype(dtype, copy=False)
-        if self.decoder == "bernoulli":
-            return X
-        return (X - self.mean_) / self.scale_
+        return to_model_units(X, self.mean_, self.scale_, self.decoder, dtype)
 
     def _configure(self, model):
         # Applied before every fit, so that set_params(beta=...) followed by a
@@ -378,56 +356,15 @@ class VAETransformer(
         model.free_bits = float(self.free_bits)
         return model
 
-    def _warn_if_wider_than_data(self, n_features):
-        if self.n_components > n_features:
-            warnings.warn(
-                f"n_components={self.n_components} is more than "
-                f"n_features={n_features}: a latent space wider than the data "
-                "gains nothing (the KL term pushes the unused dimensions to the "
-                "prior; active_units_ lists those in use) and costs time. "
-                f"n_components <= {n_features} is the usual choice.",
-                UserWarning,
-                stacklevel=5,
-            )
-
-    def _check_architecture(self):
-        # Like MLPRegressor with warm_start, a continued fit keeps the network:
-        # parameters that shape it must not have changed since it was built.
-        built = self._model.architecture
-        current = {
-            "n_components": self.n_components,
-            "hidden_layer_sizes": tuple(self._hidden_sizes()),
-            "activation": self.activation,
-            "decoder": self.decoder,
-            "decoder_variance": (
-                None if self.decoder == "bernoulli" else self.decoder_variance
-            ),
-        }
-        changed = [name for name in built if current[name] != built[name]]
-        if changed:
-            details = ", ".join(
-                f"{name}={built[name]!r} -> {current[name]!r}" for name in changed
-            )
-            raise ValueError(
-                "warm_start=True and partial_fit continue the fitted network, "
-                f"but parameters that define it changed since it was built "
-                f"({details}). Restore them, or set warm_start=False (or make a "
-                "new estimator) to train a new network."
-            )
-
     def _train_vae(self, X, incremental):
-        self._check_bernoulli_range(X)
+        check_bernoulli_range(X, self.decoder)
         if self._is_first_pass(incremental):
-            self._warn_if_wider_than_data(X.shape[1])
-            self._set_standardisation(X)
+            warn_if_wider_than_data(self.n_components, X.shape[1])
+            self.mean_, self.scale_ = fit_scaling(X, self.decoder)
             dtype = X.dtype
         else:
-            self._check_architecture()
-            if X.shape[1] != self._model.n_features:
-                raise ValueError(
-                    f"X has {X.shape[1]} features, but the model being continued "
-                    f"(warm_start or partial_fit) has {self._model.n_features}."
-                )
+            check_architecture(self._model.architecture, self.get_params())
+            check_continued_features(X, self._model.n_features)
             self._configure(self._model)
             dtype = self._model.dtype
         X_model = self._standardise(X, dtype)
@@ -440,11 +377,9 @@ class VAETransformer(
         variance = np.var(mean, axis=0)
         self.active_units_ = np.flatnonzero(variance > ACTIVE_UNIT_THRESHOLD)
         if self.decoder == "gaussian":
-            # inf (0) where the data's squared scale overflows (underflows).
-            with np.errstate(over="ignore", under="ignore"):
-                self.decoder_variance_ = model.variance().astype(np.float64) * (
-                    self.scale_.astype(np.float64) ** 2
-                )
+            self.decoder_variance_ = variance_in_original_units(
+                model.variance(), self.scale_
+            )
         else:
             self.decoder_variance_ = None
         return self
@@ -499,7 +434,7 @@ class VAETransformer(
     def _validated(self, X, standardise=True):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
-        self._check_bernoulli_range(X)
+        check_bernoulli_range(X, self.decoder)
         return self._standardise(X, self._model.dtype) if standardise else X
 
     def transform(self, X: ArrayLike) -> np.ndarray:
@@ -540,12 +475,7 @@ class VAETransformer(
         """
         check_is_fitted(self)
         Z = check_array(X, dtype=[np.float64, np.float32])
-        n_latent = self._model.n_components
-        if Z.shape[1] != n_latent:
-            raise ValueError(
-                f"X has {Z.shape[1]} features, but {type(self).__name__} was "
-                f"fitted with n_components={n_latent} latent dimensions."
-            )
+        check_latent_width(Z, self._model.n_components, type(self).__name__)
         model = self._model
 
         def decode(rows):
@@ -557,11 +487,7 @@ class VAETransformer(
         return A.astype(self._model.dtype, copy=False)
 
     def _to_original(self, X_model):
-        if self.decoder == "bernoulli":
-            return X_model
-        X_model *= self.scale_
-        X_model += self.mean_
-        return X_model
+        return to_original_units(X_model, self.mean_, self.scale_, self.decoder)
 
     def sample(
         self,
@@ -584,15 +510,7 @@ class VAETransformer(
             Bernoulli decoder).
         """
         check_is_fitted(self)
-        if (
-            isinstance(n_samples, (bool, np.bool_))
-            or not isinstance(n_samples, Integral)
-            or n_samples < 1
-        ):
-            raise InvalidParameterError(
-                f"The 'n_samples' parameter of {type(self).__name__}.sample must "
-                f"be an int in the range [1, inf). Got {n_samples!r} instead."
-            )
+        check_n_samples(n_samples, type(self).__name__)
         rng = check_random_state(random_state)
         model = self._model
         Z = self._as_model_dtype(rng.standard_normal((n_samples, model.n_components)))
@@ -627,18 +545,13 @@ class VAETransformer(
         """
         Xs = self._validated(X)
         iwae, _ = self._model.bounds(Xs, self._model.score_noise)
-        return np.fmax(iwae - self._log_jacobian(), SCORE_FLOOR)
-
-    def _log_jacobian(self):
-        # Densities of standardised rows become densities of raw rows by
-        # dividing by prod(scale_).
-        return float(np.log(self.scale_.astype(np.float64)).sum())
+        return np.fmax(iwae - log_jacobian(self.scale_), SCORE_FLOOR)
 
     def _elbo(self, X):
         """ELBO estimate of each row with the fixed draws (beta = 1)."""
         Xs = self._validated(X)
         _, elbo = self._model.bounds(Xs, self._model.score_noise)
-        return elbo - self._log_jacobian()
+        return elbo - log_jacobian(self.scale_)
 
     def score(self, X: ArrayLike, y: ArrayLike | None = None) -> float:
         """Mean importance-weighted log-likelihood bound of the rows.

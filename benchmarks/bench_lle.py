@@ -114,12 +114,12 @@ class _StageTimer:
 
     def install(self):
         sys.path.insert(0, str(ROOT))
-        from skmanifold_attn.manifold import _eigen, _locally_linear
+        from skmanifold_attn.manifold import _eigen, _lle_embedding
 
         for name in ("fit_neighbors", "training_neighbors"):
-            self.wrap(_locally_linear, name, "knn")
+            self.wrap(_lle_embedding, name, "knn")
         for name in ("barycenter_weights", "weight_matrix", "_alignment_matrix"):
-            self.wrap(_locally_linear, name, "weights")
+            self.wrap(_lle_embedding, name, "weights")
         self.wrap(_eigen, "nested_dissection", "ordering")
         self.wrap(_eigen, "splu", "factor")
         self.wrap(_eigen, "eigsh", "eigen")

@@ -1,10 +1,12 @@
 """Laplacian Eigenmaps: scikit-learn's SpectralEmbedding plus ``transform``.
 
 The affinity graph comes from ``_graph``, the eigenvectors of its normalised
-Laplacian from ``_eigen``. New rows are embedded by the Nystrom extension
-(Bengio et al., 2004): with ``W u = (1 - lambda) D u`` for every embedding
-coordinate ``u``, a new row ``x`` gets ``u(x) = sum_j w(x, x_j) u_j /
-((1 - lambda) d(x))`` from its affinities ``w(x, x_j)`` to the training rows.
+Laplacian from ``_eigen_generalized``, the checks of given affinities and the
+affinities of new rows to the training rows from ``_laplacian_affinity``. New
+rows are embedded by the Nystrom extension (Bengio et al., 2004): with
+``W u = (1 - lambda) D u`` for every embedding coordinate ``u``, a new row
+``x`` gets ``u(x) = sum_j w(x, x_j) u_j / ((1 - lambda) d(x))`` from its
+affinities ``w(x, x_j)`` to the training rows.
 """
 
 from __future__ import annotations
@@ -27,18 +29,23 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, check_symmetric, validate_data
 
-from ._eigen import (
+from ._eigen import fix_signs
+from ._eigen_generalized import (
     check_pyamg,
-    fix_signs,
     laplacian_bottom_eigenvectors,
     laplacian_solver,
 )
 from ._graph import (
     check_connected,
-    knn_affinity_to_training,
-    match_rows,
     row_index,
     symmetric_knn_affinity,
+)
+from ._laplacian_affinity import (
+    check_affinities,
+    check_precomputed_graph,
+    knn_affinity_to_fitted,
+    precomputed_affinity_to_fitted,
+    rbf_affinity_to_fitted,
 )
 from ._neighbors import (
     INDEX_CONSTRAINT,
@@ -59,28 +66,8 @@ if TYPE_CHECKING:  # typing_extensions ships with the type checkers
     from typing_extensions import Self
 
 _PRECOMPUTED = ("precomputed", "precomputed_nearest_neighbors")
-# Candidate training neighbours per new row, in multiples of n_neighbors: the
-# row's own neighbours plus the training points that may count it among theirs.
-_CANDIDATE_FACTOR = 3
 # Rows of new data per dense affinity block in transform.
 _TRANSFORM_CHUNK = 2048
-
-
-def _check_affinities(affinity, what):
-    """Refuse negative or non-finite affinities with a clear message."""
-    values = affinity.data if sp.issparse(affinity) else affinity
-    if values.size == 0:
-        return
-    if not np.all(np.isfinite(values)):
-        raise ValueError(f"{what} contains NaN or infinity.")
-    smallest = float(values.min())
-    if smallest < 0:
-        raise ValueError(
-            f"{what} has negative entries (the smallest is {smallest:.3g}); "
-            "affinities are non-negative similarities. For distances use "
-            "affinity='precomputed_nearest_neighbors', or turn them into "
-            "similarities first, e.g. np.exp(-gamma * D ** 2)."
-        )
 
 
 class LaplacianEigenmaps(
@@ -299,7 +286,7 @@ class LaplacianEigenmaps(
             )
         self.n_neighbors_ = k
         if self.affinity == "precomputed_nearest_neighbors":
-            _check_precomputed_graph(X, k, X.shape[0])
+            check_precomputed_graph(X, k, X.shape[0])
             index = SklearnIndex(metric="precomputed", n_jobs=self.n_jobs)
             index.build(X, k)
         else:
@@ -334,7 +321,7 @@ class LaplacianEigenmaps(
                     "With affinity='precomputed', X must be a square affinity "
                     f"matrix; got shape {X.shape}."
                 )
-            _check_affinities(X, "The precomputed affinity matrix X")
+            check_affinities(X, "The precomputed affinity matrix X")
             affinity = check_symmetric(X, raise_warning=True)
             # To recognise training rows passed back to transform: the rows
             # of the symmetrised matrix, and of X as given when it differs.
@@ -344,7 +331,7 @@ class LaplacianEigenmaps(
                 self._given_rows = (X, row_index(X))
             return affinity
         affinity = self.affinity(X)
-        _check_affinities(
+        check_affinities(
             affinity if sp.issparse(affinity) else np.asarray(affinity),
             "The affinity matrix returned by the callable affinity",
         )
@@ -466,80 +453,25 @@ class LaplacianEigenmaps(
         self.fit(X)
         return self.embedding_
 
-    def _is_self(self, X, distances, indices):
-        """Whether each row's nearest training row is that very row."""
-        if self.affinity == "precomputed_nearest_neighbors":
-            return distances[:, 0] == 0
-        return np.all(X == self._index.data_[indices[:, 0]], axis=1)
-
     def _affinity_to_training(self, X):
         """Affinities of ``X`` to the training rows, self-loops left out."""
         n_train = self.embedding_.shape[0]
         if self.affinity in ("nearest_neighbors", "precomputed_nearest_neighbors"):
-            k = self.n_neighbors_
-            n_candidates = min(n_train, _CANDIDATE_FACTOR * k)
-            if self.affinity == "precomputed_nearest_neighbors":
-                _check_precomputed_graph(X, n_candidates, n_train)
-            distances, indices = self._index.query(X, n_candidates)
-            is_self = self._is_self(X, distances, indices)
-            matched = np.where(is_self, indices[:, 0], -1)
-            weights = knn_affinity_to_training(
-                distances, indices, self._radius, k, n_train, is_self=is_self
+            return knn_affinity_to_fitted(
+                X,
+                self._index,
+                self._radius,
+                self.n_neighbors_,
+                n_train,
+                self._offdiagonal_affinity,
+                precomputed=self.affinity == "precomputed_nearest_neighbors",
             )
-            if np.any(is_self):
-                # A training row gets its own fitted row back (ties in the
-                # distances could otherwise pick different neighbours).
-                rows = np.flatnonzero(is_self)
-                select = sp.csr_matrix(
-                    (np.ones(rows.size), (rows, indices[rows, 0])),
-                    shape=(X.shape[0], n_train),
-                )
-                keep = sp.diags((~is_self).astype(np.float64))
-                weights = keep @ weights + select @ self._offdiagonal_affinity
-            return weights, matched
         if self.affinity == "rbf":
-            weights = rbf_kernel(X, self._index.data_, gamma=self.gamma_)
-            distances, indices = self._index.query(X, 1)
-            is_self = self._is_self(X, distances, indices)
-            rows = np.flatnonzero(is_self)
-            # The Laplacian ignores self-loops: so does the extension.
-            weights[rows, indices[rows, 0]] = 0.0
-            return weights, np.where(is_self, indices[:, 0], -1)
-        _check_affinities(X, "The affinities X passed to transform")
-        return self._precomputed_to_training(X)
-
-    def _precomputed_to_training(self, X):
-        """Given affinities, with a training row's own diagonal entry dropped.
-
-        fit ignores the diagonal of the affinity matrix (the normalised
-        Laplacian has no self-loops), so the Nystrom formula reproduces
-        ``embedding_`` only without them: a row equal to training row ``i``
-        of ``affinity_matrix_`` (its diagonal entry included) is that
-        training point, and its entry in column ``i`` is left out.
-        """
-        matches = match_rows(X, self.affinity_matrix_, self._training_rows)
-        if self._given_rows is not None:
-            # An asymmetric matrix was symmetrised at fit: its rows as given
-            # are training rows too.
-            given, index = self._given_rows
-            unmatched = np.flatnonzero(matches < 0)
-            matches[unmatched] = match_rows(X[unmatched], given, index)
-        rows = np.flatnonzero(matches >= 0)
-        if rows.size == 0:
-            return X, matches
-        columns = matches[rows]
-        if sp.issparse(X):
-            X = sp.csr_matrix(X)
-            self_loops = sp.csr_matrix(
-                (np.asarray(X[rows, columns]).ravel(), (rows, columns)),
-                shape=X.shape,
-            )
-            weights = (X - self_loops).tocsr()
-            weights.eliminate_zeros()
-            return weights, matches
-        weights = X.copy()  # never write into the caller's array
-        weights[rows, columns] = 0.0
-        return weights, matches
+            return rbf_affinity_to_fitted(X, self._index, self.gamma_)
+        check_affinities(X, "The affinities X passed to transform")
+        return precomputed_affinity_to_fitted(
+            X, self.affinity_matrix_, self._training_rows, self._given_rows
+        )
 
     def transform(self, X: ArrayLike | sp.spmatrix) -> np.ndarray:
         """Embed new rows by the Nystrom extension.
@@ -597,28 +529,3 @@ class LaplacianEigenmaps(
             block[found] = self._snap_embedding[matched[found]]
             out[rows] = block
         return out
-
-
-def _check_precomputed_graph(X, n_neighbors, n_columns):
-    """Shape and stored neighbours of a precomputed distance graph or matrix.
-
-    ``n_neighbors`` counts every stored entry of a row, the point itself
-    included (with ``KNeighborsTransformer(mode='distance')`` it is stored).
-    """
-    if X.shape[1] != n_columns:
-        raise ValueError(
-            "With affinity='precomputed_nearest_neighbors', X must hold the "
-            f"distances to the {n_columns} training rows, one column each; got "
-            f"shape {X.shape}."
-        )
-    if sp.issparse(X):
-        per_row = np.diff(sp.csr_matrix(X).indptr)
-        if per_row.size and per_row.min() < n_neighbors:
-            row = int(np.argmin(per_row))
-            raise ValueError(
-                f"The precomputed neighbors graph stores {int(per_row[row])} "
-                f"distances in row {row}, but {n_neighbors} are needed in every "
-                "row (n_neighbors, the point itself included; transform needs "
-                f"{_CANDIDATE_FACTOR} * n_neighbors_ or all training rows): "
-                "build it with more neighbours."
-            )

@@ -31,11 +31,11 @@ from sklearn.base import (
 from sklearn.utils.validation import check_is_fitted, validate_data
 from threadpoolctl import threadpool_limits
 
-from ._eigen import (
+from ._eigen import fix_signs
+from ._eigen_generalized import (
     FAINT_DIRECTIONS_WARNING,
     NOISE_RTOL,
     RANK_RTOL,
-    fix_signs,
     generalized_bottom_eigh,
 )
 from ._graph import check_connected

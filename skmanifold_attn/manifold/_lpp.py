@@ -3,7 +3,8 @@
 The linear map ``a`` minimising ``sum_ij W_ij (a^T x_i - a^T x_j)^2`` under
 ``a^T X^T D X a = 1``: the smallest generalised eigenvectors of
 ``X^T L X a = lambda X^T D X a`` with ``L = D - W`` the Laplacian of a
-heat-kernel or binary kNN graph (from ``_graph``), solved by ``_eigen``.
+heat-kernel or binary kNN graph (from ``_graph``), solved by
+``_eigen_generalized``.
 """
 
 from numbers import Integral, Real

@@ -4,7 +4,7 @@ The reconstruction weights ``W`` of standard LLE (the same code, from
 ``_local_weights``), then the linear map ``a`` minimising
 ``||(I - W) X a||^2`` under ``a^T X^T X a = 1``: the smallest generalised
 eigenvectors of ``X^T M X a = lambda X^T X a`` with ``M = (I - W)^T (I - W)``,
-solved by ``_eigen``.
+solved by ``_eigen_generalized``.
 """
 
 from numbers import Integral, Real

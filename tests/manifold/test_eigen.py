@@ -3,7 +3,7 @@ import pytest
 import scipy.sparse as sp
 from scipy.linalg import eigh
 
-from skmanifold_attn.manifold._eigen import fix_signs, laplacian_solver, null_space
+from skmanifold_attn.manifold._eigen import fix_signs, null_space
 from skmanifold_attn.manifold._local_weights import barycenter_kneighbors_graph
 
 
@@ -153,23 +153,6 @@ def test_nested_dissection_ordering_gives_the_same_eigenvectors(monkeypatch):
             M, 2, eigen_solver="shift_invert", factor=factor, points=X
         )
         np.testing.assert_allclose(ordered, reference, atol=1e-6)
-
-
-@pytest.mark.parametrize(
-    "asked, n, k, expected",
-    [
-        (None, 200, 3, "dense"),
-        (None, 201, 3, "arpack"),
-        ("arpack", 10, 3, "arpack"),
-        ("arpack", 3, 3, "dense"),  # ARPACK needs k < n
-        ("lobpcg", 20, 3, "lobpcg"),
-        ("lobpcg", 19, 3, "dense"),  # LOBPCG needs 5 rows per block vector
-        ("amg", 20, 3, "amg"),
-        ("amg", 19, 3, "dense"),
-    ],
-)
-def test_laplacian_solver_keeps_an_explicit_solver(asked, n, k, expected):
-    assert laplacian_solver(asked, n, k) == expected
 
 
 def _gaussian_factor(n=800, n_features=20, n_neighbors=15):

@@ -1,4 +1,4 @@
-"""The generalised and graph-Laplacian eigen solvers of _eigen."""
+"""The generalised and graph-Laplacian eigen solvers of _eigen_generalized."""
 
 import sys
 
@@ -9,9 +9,10 @@ from scipy.linalg import eigh
 from scipy.sparse.csgraph import laplacian
 from sklearn.neighbors import kneighbors_graph
 
-from skmanifold_attn.manifold._eigen import (
+from skmanifold_attn.manifold._eigen_generalized import (
     generalized_bottom_eigh,
     laplacian_bottom_eigenvectors,
+    laplacian_solver,
 )
 
 
@@ -81,3 +82,20 @@ def test_amg_without_pyamg_is_a_clear_error(normalized_laplacian, monkeypatch):
         laplacian_bottom_eigenvectors(
             normalized_laplacian[0], 3, eigen_solver="amg", random_state=0
         )
+
+
+@pytest.mark.parametrize(
+    "asked, n, k, expected",
+    [
+        (None, 200, 3, "dense"),
+        (None, 201, 3, "arpack"),
+        ("arpack", 10, 3, "arpack"),
+        ("arpack", 3, 3, "dense"),  # ARPACK needs k < n
+        ("lobpcg", 20, 3, "lobpcg"),
+        ("lobpcg", 19, 3, "dense"),  # LOBPCG needs 5 rows per block vector
+        ("amg", 20, 3, "amg"),
+        ("amg", 19, 3, "dense"),
+    ],
+)
+def test_laplacian_solver_keeps_an_explicit_solver(asked, n, k, expected):
+    assert laplacian_solver(asked, n, k) == expected

@@ -91,7 +91,7 @@ def test_demo_grid_connects_every_digits_fold(estimator_class):
 
 def _primal_solution(model, X):
     """The d x d generalised problem on the raw centred data, as a reference."""
-    from skmanifold_attn.manifold._eigen import generalized_bottom_eigh
+    from skmanifold_attn.manifold._eigen_generalized import generalized_bottom_eigh
     from skmanifold_attn.manifold._local_weights import barycenter_kneighbors_graph
     from skmanifold_attn.manifold._projection_forms import lpp_matrices, npe_matrices
 

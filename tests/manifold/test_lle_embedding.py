@@ -1,0 +1,63 @@
+"""The numerics of the LLE function form in _lle_embedding."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.datasets import make_s_curve
+from sklearn.manifold import locally_linear_embedding as sk_lle
+from sklearn.neighbors import NearestNeighbors
+
+from skmanifold_attn.manifold._lle_embedding import (
+    _alignment_matrix,
+    _locally_linear_embedding,
+)
+
+
+@pytest.fixture(scope="module")
+def s_curve():
+    return make_s_curve(150, random_state=0)[0]
+
+
+def _neighbors(X, k):
+    return NearestNeighbors(n_neighbors=k + 1).fit(X).kneighbors(X)[1][:, 1:]
+
+
+def test_modified_alignment_ignores_reg_as_sklearn(s_curve):
+    # scikit-learn's modified LLE uses a fixed 1e-3 ridge whatever ``reg``.
+    neighbors = _neighbors(s_curve, 10)
+    kwargs = dict(
+        method="modified", n_components=2, hessian_tol=1e-4, modified_tol=1e-12
+    )
+    small = _alignment_matrix(s_curve, neighbors, reg=1e-9, n_jobs=None, **kwargs)
+    large = _alignment_matrix(s_curve, neighbors, reg=0.5, n_jobs=None, **kwargs)
+    assert sp.issparse(small)
+    np.testing.assert_array_equal(small.toarray(), large.toarray())
+
+
+@pytest.mark.parametrize("method", ["standard", "ltsa"])
+def test_dense_solve_matches_sklearn_and_returns_the_index(s_curve, method):
+    Y, error, index = _locally_linear_embedding(
+        s_curve,
+        n_neighbors=10,
+        n_components=2,
+        eigen_solver="dense",
+        method=method,
+        return_index=True,
+    )
+    ref, ref_error = sk_lle(
+        s_curve, n_neighbors=10, n_components=2, eigen_solver="dense", method=method
+    )
+    for j in range(2):
+        assert (
+            min(np.abs(Y[:, j] - ref[:, j]).max(), np.abs(Y[:, j] + ref[:, j]).max())
+            < 1e-6
+        )
+    np.testing.assert_allclose(error, ref_error, rtol=1e-5, atol=1e-12)
+    assert index.training_neighbors(10).shape == (150, 10)
+
+
+def test_hessian_needs_enough_neighbours(s_curve):
+    with pytest.raises(ValueError, match=r"= 5 for n_components=2; got n_neighbors=5"):
+        _locally_linear_embedding(
+            s_curve, n_neighbors=5, n_components=2, method="hessian"
+        )

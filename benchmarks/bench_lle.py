@@ -94,9 +94,8 @@ class _StageTimer:
         self.originals = []
 
     def wrap(self, module, name, stage):
-        function = getattr(module, name, None)
-        if function is None:  # renamed or absent: that stage reads 0
-            return
+        # A renamed function must fail the run, not read 0 silently.
+        function = getattr(module, name)
 
         def timed(*args, **kwargs):
             start = time.perf_counter()
@@ -108,6 +107,30 @@ class _StageTimer:
         self.originals.append((module, name, function))
         setattr(module, name, timed)
 
+    def wrap_index(self, module, stage):
+        """Time ``module.build_index`` and the built index's queries."""
+        build = module.build_index
+        seconds = self.seconds
+
+        def timed_build(*args, **kwargs):
+            start = time.perf_counter()
+            index = build(*args, **kwargs)
+            seconds[stage] += time.perf_counter() - start
+            query = index.training_neighbors
+
+            def timed_query(*query_args, **query_kwargs):
+                start = time.perf_counter()
+                try:
+                    return query(*query_args, **query_kwargs)
+                finally:
+                    seconds[stage] += time.perf_counter() - start
+
+            index.training_neighbors = timed_query
+            return index
+
+        self.originals.append((module, "build_index", build))
+        module.build_index = timed_build
+
     def uninstall(self):
         for module, name, function in reversed(self.originals):
             setattr(module, name, function)
@@ -116,8 +139,7 @@ class _StageTimer:
         sys.path.insert(0, str(ROOT))
         from skmanifold_attn.manifold import _eigen, _lle_embedding
 
-        for name in ("fit_neighbors", "training_neighbors"):
-            self.wrap(_lle_embedding, name, "knn")
+        self.wrap_index(_lle_embedding, "knn")
         for name in ("barycenter_weights", "weight_matrix", "_alignment_matrix"):
             self.wrap(_lle_embedding, name, "weights")
         self.wrap(_eigen, "nested_dissection", "ordering")

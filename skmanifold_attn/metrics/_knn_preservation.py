@@ -8,7 +8,7 @@ from numpy.typing import ArrayLike
 from sklearn.utils._param_validation import validate_params
 
 from ._knn import kneighbors_excluding_self
-from ._validation import PAIR_PARAMS, check_embedding_pair
+from ._validation import PAIR_PARAMS, check_embedding_pair, fill_pair_doc
 
 # Rows per overlap block (rows x k x k booleans).
 _OVERLAP_ITEMS = 2**24
@@ -28,6 +28,7 @@ def mean_neighbor_overlap(X, X_embedded, n_neighbors, metric):
 
 
 @validate_params(PAIR_PARAMS, prefer_skip_nested_validation=True)
+@fill_pair_doc
 def knn_preservation(
     X: ArrayLike,
     X_embedded: ArrayLike,
@@ -43,16 +44,7 @@ def knn_preservation(
 
     Parameters
     ----------
-    X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        The rows, or with ``metric='precomputed'`` their distance matrix, of
-        shape (n_samples, n_samples).
-    X_embedded : array-like of shape (n_samples, n_components)
-        Their embedding (Euclidean distances).
-    n_neighbors : int, default=5
-        Neighbours considered, less than ``n_samples / 2``.
-    metric : str or callable, default='euclidean'
-        Distance between rows of ``X``: any metric of
-        :class:`~sklearn.neighbors.NearestNeighbors`, or 'precomputed'.
+    {pair_parameters}
 
     Returns
     -------

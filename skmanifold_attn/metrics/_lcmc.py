@@ -8,10 +8,11 @@ from numpy.typing import ArrayLike
 from sklearn.utils._param_validation import validate_params
 
 from ._knn_preservation import mean_neighbor_overlap
-from ._validation import PAIR_PARAMS, check_embedding_pair
+from ._validation import PAIR_PARAMS, check_embedding_pair, fill_pair_doc
 
 
 @validate_params(PAIR_PARAMS, prefer_skip_nested_validation=True)
+@fill_pair_doc
 def lcmc(
     X: ArrayLike,
     X_embedded: ArrayLike,
@@ -36,16 +37,7 @@ def lcmc(
 
     Parameters
     ----------
-    X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        The rows, or with ``metric='precomputed'`` their distance matrix, of
-        shape (n_samples, n_samples).
-    X_embedded : array-like of shape (n_samples, n_components)
-        Their embedding (Euclidean distances).
-    n_neighbors : int, default=5
-        The ``K`` of the criterion, less than ``n_samples / 2``.
-    metric : str or callable, default='euclidean'
-        Distance between rows of ``X``: any metric of
-        :class:`~sklearn.neighbors.NearestNeighbors`, or 'precomputed'.
+    {pair_parameters}
 
     Returns
     -------

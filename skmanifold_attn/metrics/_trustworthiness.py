@@ -9,7 +9,7 @@ from sklearn.utils._param_validation import validate_params
 
 from ._knn import kneighbors_excluding_self
 from ._ranks import rank_excess
-from ._validation import PAIR_PARAMS, check_embedding_pair
+from ._validation import PAIR_PARAMS, check_embedding_pair, fill_pair_doc
 
 
 def rank_penalty_score(excess, n_samples, n_neighbors):
@@ -19,6 +19,7 @@ def rank_penalty_score(excess, n_samples, n_neighbors):
 
 
 @validate_params(PAIR_PARAMS, prefer_skip_nested_validation=True)
+@fill_pair_doc
 def trustworthiness(
     X: ArrayLike,
     X_embedded: ArrayLike,
@@ -46,16 +47,7 @@ def trustworthiness(
 
     Parameters
     ----------
-    X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        The rows, or with ``metric='precomputed'`` their distance matrix, of
-        shape (n_samples, n_samples).
-    X_embedded : array-like of shape (n_samples, n_components)
-        Their embedding (Euclidean distances).
-    n_neighbors : int, default=5
-        Neighbours considered, less than ``n_samples / 2``.
-    metric : str or callable, default='euclidean'
-        Distance between rows of ``X``: any metric of
-        :class:`~sklearn.neighbors.NearestNeighbors`, or 'precomputed'.
+    {pair_parameters}
 
     Returns
     -------

@@ -17,6 +17,7 @@ from sklearn.utils import metadata_routing
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._docstrings import fill_doc
 from .._nn._preprocessing import fit_standardisation
 from .._nn._training import NeuralTrainingMixin
 from ._embedding import EMBEDDINGS, POSITIONAL
@@ -41,6 +42,7 @@ if TYPE_CHECKING:  # typing_extensions ships with the type checkers
     from typing_extensions import Self
 
 
+@fill_doc
 class AttentionPooling(
     ClassNamePrefixFeaturesOutMixin,
     NeuralTrainingMixin,
@@ -112,14 +114,7 @@ class AttentionPooling(
         Strength of the L2 penalty on the weights.
     batch_size : int or "auto", default="auto"
         Mini-batch size; ``"auto"`` is ``min(200, n_samples)``.
-    learning_rate_init : float, default=1e-3
-        Adam's step size. Too large a step makes training diverge, and fit
-        raises ValueError ("Training diverged") rather than return a model
-        trained to nonsense: when a batch loss or a weight becomes
-        non-finite, or when an epoch's mean loss exceeds the smaller of the
-        first batch's loss and the best epoch mean by more than 100 times
-        the larger of their magnitudes and 1. Healthy training stays far
-        below that, even with one-row batches.
+    {learning_rate_init}
     max_iter : int, default=200
         Maximum number of epochs (passes over the data).
     tol : float, default=1e-4

@@ -12,12 +12,14 @@ from numbers import Integral, Real
 import scipy.sparse as sp
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from .._docstrings import fill_doc
 from ._graph import heat_kernel_graph
 from ._linear_projection import _LinearGraphProjection
 from ._neighbors import NEIGHBORS_ALGORITHM_CONSTRAINT
 from ._projection_forms import lpp_matrices
 
 
+@fill_doc
 class LocalityPreservingProjections(_LinearGraphProjection):
     """Locality Preserving Projections (LPP): linear Laplacian Eigenmaps.
 
@@ -42,14 +44,7 @@ class LocalityPreservingProjections(_LinearGraphProjection):
         ``t`` of the heat kernel; None means ``2 * sigma**2`` with
         ``sigma**2`` the mean squared distance of the points to their
         neighbours.
-    neighbors_algorithm : str, KNeighborsMixin, index or sparse matrix, \
-            default='auto'
-        How neighbours are found: as in :class:`LocallyLinearEmbedding`
-        ('auto', 'brute', 'kd_tree', 'ball_tree' exact; 'hnswlib'
-        approximate, with a fixed seed; a neighbours estimator; an object
-        with ``build`` and ``query`` methods; or a precomputed sparse kNN
-        distance graph of the training rows, the coordinates ``X`` still
-        given to ``fit``).
+    {neighbors_algorithm}
     n_jobs : int, default=None
         Parallel jobs of the neighbour search.
     verbose : int, default=0

@@ -11,12 +11,14 @@ from numbers import Integral, Real
 
 from sklearn.utils._param_validation import Interval
 
+from .._docstrings import fill_doc
 from ._linear_projection import _LinearGraphProjection
 from ._local_weights import barycenter_weights, weight_matrix
 from ._neighbors import NEIGHBORS_ALGORITHM_CONSTRAINT
 from ._projection_forms import npe_matrices
 
 
+@fill_doc
 class NeighborhoodPreservingEmbedding(_LinearGraphProjection):
     """Neighborhood Preserving Embedding (NPE): linear LLE.
 
@@ -37,14 +39,7 @@ class NeighborhoodPreservingEmbedding(_LinearGraphProjection):
     reg : float, default=1e-3
         Ridge on each local Gram matrix of the reconstruction weights,
         relative to its trace (as in LLE).
-    neighbors_algorithm : str, KNeighborsMixin, index or sparse matrix, \
-            default='auto'
-        How neighbours are found: as in :class:`LocallyLinearEmbedding`
-        ('auto', 'brute', 'kd_tree', 'ball_tree' exact; 'hnswlib'
-        approximate, with a fixed seed; a neighbours estimator; an object
-        with ``build`` and ``query`` methods; or a precomputed sparse kNN
-        distance graph of the training rows, the coordinates ``X`` still
-        given to ``fit``).
+    {neighbors_algorithm}
     n_jobs : int, default=None
         Parallel jobs of the neighbour search and the weights.
     verbose : int, default=0

@@ -7,8 +7,9 @@ from collections.abc import Callable
 from numpy.typing import ArrayLike
 from sklearn.utils._param_validation import validate_params
 
+from .._docstrings import fill_doc
 from ._knn import kneighbors_excluding_self
-from ._validation import PAIR_PARAMS, check_embedding_pair, fill_pair_doc
+from ._validation import PAIR_PARAMS, check_embedding_pair
 
 # Rows per overlap block (rows x k x k booleans).
 _OVERLAP_ITEMS = 2**24
@@ -28,7 +29,7 @@ def mean_neighbor_overlap(X, X_embedded, n_neighbors, metric):
 
 
 @validate_params(PAIR_PARAMS, prefer_skip_nested_validation=True)
-@fill_pair_doc
+@fill_doc
 def knn_preservation(
     X: ArrayLike,
     X_embedded: ArrayLike,

@@ -7,12 +7,13 @@ from collections.abc import Callable
 from numpy.typing import ArrayLike
 from sklearn.utils._param_validation import validate_params
 
+from .._docstrings import fill_doc
 from ._knn_preservation import mean_neighbor_overlap
-from ._validation import PAIR_PARAMS, check_embedding_pair, fill_pair_doc
+from ._validation import PAIR_PARAMS, check_embedding_pair
 
 
 @validate_params(PAIR_PARAMS, prefer_skip_nested_validation=True)
-@fill_pair_doc
+@fill_doc
 def lcmc(
     X: ArrayLike,
     X_embedded: ArrayLike,

@@ -7,9 +7,10 @@ from collections.abc import Callable
 from numpy.typing import ArrayLike
 from sklearn.utils._param_validation import validate_params
 
+from .._docstrings import fill_doc
 from ._knn import kneighbors_excluding_self
 from ._ranks import rank_excess
-from ._validation import PAIR_PARAMS, check_embedding_pair, fill_pair_doc
+from ._validation import PAIR_PARAMS, check_embedding_pair
 
 
 def rank_penalty_score(excess, n_samples, n_neighbors):
@@ -19,7 +20,7 @@ def rank_penalty_score(excess, n_samples, n_neighbors):
 
 
 @validate_params(PAIR_PARAMS, prefer_skip_nested_validation=True)
-@fill_pair_doc
+@fill_doc
 def trustworthiness(
     X: ArrayLike,
     X_embedded: ArrayLike,

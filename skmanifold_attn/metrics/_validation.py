@@ -14,28 +14,6 @@ PAIR_PARAMS = {
     "metric": [StrOptions({"precomputed"}), str, callable],
 }
 
-# Their docstrings' shared Parameters entries, filled in by fill_pair_doc.
-_PAIR_PARAMETERS_DOC = """\
-    X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        The rows, or with ``metric='precomputed'`` their distance matrix, of
-        shape (n_samples, n_samples).
-    X_embedded : array-like of shape (n_samples, n_components)
-        Their embedding (Euclidean distances).
-    n_neighbors : int, default=5
-        Neighbours considered, less than ``n_samples / 2``.
-    metric : str or callable, default='euclidean'
-        Distance between rows of ``X``: any metric of
-        :class:`~sklearn.neighbors.NearestNeighbors`, or 'precomputed'.
-"""
-
-
-def fill_pair_doc(function):
-    """Put the shared Parameters entries in place of ``{pair_parameters}``."""
-    function.__doc__ = function.__doc__.replace(
-        "    {pair_parameters}\n", _PAIR_PARAMETERS_DOC
-    )
-    return function
-
 
 def check_embedding_pair(X, X_embedded, n_neighbors, *, metric="euclidean"):
     """Validate the rows, their embedding and ``n_neighbors``.

@@ -17,6 +17,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
+from .._docstrings import fill_doc
 from .._nn._layers import ACTIVATIONS
 from .._nn._training import NeuralTrainingMixin
 from ._losses import kl_standard_normal
@@ -52,6 +53,7 @@ ACTIVE_UNIT_THRESHOLD = 1e-2
 SCORE_FLOOR = -1e300
 
 
+@fill_doc
 class VAETransformer(
     ClassNamePrefixFeaturesOutMixin,
     NeuralTrainingMixin,
@@ -119,14 +121,7 @@ class VAETransformer(
         L2 penalty on the weights, scaled as in
         :class:`~sklearn.neural_network.MLPRegressor`.
 
-    learning_rate_init : float, default=1e-3
-        Adam's step size. Too large a step makes training diverge, and fit
-        raises ValueError ("Training diverged") rather than return a model
-        trained to nonsense: when a batch loss or a weight becomes
-        non-finite, or when an epoch's mean loss exceeds the smaller of the
-        first batch's loss and the best epoch mean by more than 100 times
-        the larger of their magnitudes and 1. Healthy training stays far
-        below that, even with one-row batches.
+    {learning_rate_init}
 
     batch_size : int or "auto", default="auto"
         Mini-batch size; ``"auto"`` is ``min(200, n_samples)``.

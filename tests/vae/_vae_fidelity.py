@@ -1,0 +1,305 @@
+"""Evaluation helpers for tabular VAEs: data, baselines and fidelity measures.
+
+- :func:`make_mixed_table`: a synthetic table of correlated numeric and
+  categorical columns driven by a few latent factors (known structure, so an
+  imputer or a generator that learns it can be told from one that does not).
+- :class:`GaussianCopula`: the baseline generator (the idea of SDV's
+  GaussianCopula): empirical marginals joined by a Gaussian copula; a
+  categorical column enters the copula through the interval of [0, 1] its
+  category's cumulative frequency covers.
+- :func:`marginal_fidelity`: per-column distance between real and synthetic
+  marginals (Kolmogorov-Smirnov statistic for numeric columns, total
+  variation distance for categorical ones).
+- :func:`association_fidelity`: mean absolute difference of the pairwise
+  associations (Pearson correlation between numeric columns, Cramér's V
+  between categorical ones, the correlation ratio between a numeric and a
+  categorical one).
+- :func:`remove_cells`, :func:`imputation_errors` and
+  :func:`sklearn_imputations`: holes at random, the scores of an imputation
+  and the reference imputers of scikit-learn on the same holes.
+"""
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from sklearn.experimental import enable_iterative_imputer  # noqa: F401
+from sklearn.impute import IterativeImputer, KNNImputer, SimpleImputer
+
+
+def is_categorical(column):
+    return not pd.api.types.is_numeric_dtype(column)
+
+
+def make_mixed_table(
+    n_samples=1000, n_numeric=4, n_categorical=2, n_categories=4, random_state=0
+):
+    """Numeric and categorical columns driven by two latent factors.
+
+    Numeric column ``j`` is ``tanh``/linear mixtures of the factors plus 0.3
+    noise; categorical column ``c`` is the argmax of ``n_categories`` linear
+    scores of the factors plus Gumbel noise (a softmax choice), so every
+    column is predictable from the others but none exactly.
+    """
+    rng = np.random.RandomState(random_state)
+    Z = rng.normal(size=(n_samples, 2))
+    data = {}
+    for j in range(n_numeric):
+        w = rng.normal(size=2)
+        signal = Z @ w
+        if j % 2:
+            signal = np.tanh(signal) * 2
+        data[f"x{j}"] = 3.0 * j + signal + 0.3 * rng.normal(size=n_samples)
+    for c in range(n_categorical):
+        W = 2.5 * rng.normal(size=(2, n_categories))
+        scores = Z @ W + rng.gumbel(size=(n_samples, n_categories))
+        labels = np.array([f"c{c}_{k}" for k in range(n_categories)])
+        data[f"cat{c}"] = pd.Categorical(
+            labels[scores.argmax(axis=1)], categories=labels
+        )
+    return pd.DataFrame(data)
+
+
+def load_penguins_table():
+    """The penguins table without the year and the incomplete rows (333 rows)."""
+    from palmerpenguins import load_penguins
+
+    frame = load_penguins().drop(columns="year").dropna().reset_index(drop=True)
+    for name in ("species", "island", "sex"):
+        frame[name] = frame[name].astype("category")
+    return frame
+
+
+class GaussianCopula:
+    """Empirical marginals joined by a Gaussian copula (SDV's idea).
+
+    Numeric values map to normal scores through their mid-ranks; a category
+    maps to the middle of the interval of [0, 1] its cumulative frequency
+    covers (jittered uniformly inside it, so ties do not shrink the
+    correlations). Samples invert both maps: empirical quantiles for numeric
+    columns, the interval a uniform falls in for categorical ones.
+    """
+
+    def __init__(self, random_state=0):
+        self.random_state = random_state
+
+    def fit(self, frame):
+        rng = np.random.RandomState(self.random_state)
+        self.columns_ = list(frame.columns)
+        self.dtypes_ = frame.dtypes
+        self.marginals_ = {}
+        scores = np.empty((len(frame), len(self.columns_)))
+        for j, name in enumerate(self.columns_):
+            column = frame[name]
+            if is_categorical(column):
+                counts = column.value_counts(sort=False)
+                freq = (counts / counts.sum()).to_numpy()
+                upper = np.cumsum(freq)
+                lower = upper - freq
+                self.marginals_[name] = ("cat", counts.index.to_numpy(), upper)
+                code = pd.Categorical(column, categories=counts.index).codes
+                u = lower[code] + rng.uniform(size=len(column)) * freq[code]
+            else:
+                values = column.to_numpy(dtype=float)
+                self.marginals_[name] = ("num", np.sort(values), None)
+                u = stats.rankdata(values) / (len(values) + 1)
+            scores[:, j] = stats.norm.ppf(np.clip(u, 1e-6, 1 - 1e-6))
+        self.correlation_ = np.corrcoef(scores, rowvar=False)
+        return self
+
+    def sample(self, n_samples, random_state=None):
+        rng = np.random.RandomState(random_state)
+        G = rng.multivariate_normal(
+            np.zeros(len(self.columns_)), self.correlation_, size=n_samples
+        )
+        U = stats.norm.cdf(G)
+        out = {}
+        for j, name in enumerate(self.columns_):
+            kind, values, upper = self.marginals_[name]
+            if kind == "cat":
+                index = np.minimum(np.searchsorted(upper, U[:, j]), len(values) - 1)
+                out[name] = pd.Categorical(
+                    values[index],
+                    categories=self.dtypes_[name].categories
+                    if isinstance(self.dtypes_[name], pd.CategoricalDtype)
+                    else None,
+                )
+            else:
+                out[name] = np.quantile(values, U[:, j])
+        return pd.DataFrame(out)
+
+
+def marginal_fidelity(real, synthetic):
+    """Per-column distance: KS statistic (numeric) or total variation (categorical)."""
+    result = {}
+    for name in real.columns:
+        if is_categorical(real[name]):
+            p = real[name].astype(str).value_counts(normalize=True)
+            q = synthetic[name].astype(str).value_counts(normalize=True)
+            p, q = p.align(q, fill_value=0.0)
+            result[name] = 0.5 * float(np.abs(p - q).sum())
+        else:
+            result[name] = float(
+                stats.ks_2samp(
+                    real[name].to_numpy(float), synthetic[name].to_numpy(float)
+                ).statistic
+            )
+    return result
+
+
+def _cramers_v(a, b):
+    table = pd.crosstab(a.astype(str), b.astype(str)).to_numpy()
+    if min(table.shape) < 2:
+        return 0.0
+    chi2 = stats.chi2_contingency(table, correction=False)[0]
+    return float(np.sqrt(chi2 / table.sum() / (min(table.shape) - 1)))
+
+
+def _correlation_ratio(values, labels):
+    values = np.asarray(values, dtype=float)
+    total = ((values - values.mean()) ** 2).sum()
+    if total == 0:
+        return 0.0
+    frame = pd.DataFrame({"v": values, "g": np.asarray(labels).astype(str)})
+    groups = frame.groupby("g")["v"]
+    between = (groups.count() * (groups.mean() - values.mean()) ** 2).sum()
+    return float(np.sqrt(between / total))
+
+
+def associations(frame):
+    """Pairwise associations of every pair of columns, as a dict."""
+    names = list(frame.columns)
+    out = {}
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            cat_a, cat_b = is_categorical(frame[a]), is_categorical(frame[b])
+            if cat_a and cat_b:
+                out[a, b] = _cramers_v(frame[a], frame[b])
+            elif cat_a:
+                out[a, b] = _correlation_ratio(frame[b], frame[a])
+            elif cat_b:
+                out[a, b] = _correlation_ratio(frame[a], frame[b])
+            else:
+                out[a, b] = float(np.corrcoef(frame[a], frame[b])[0, 1])
+    return out
+
+
+def association_fidelity(real, synthetic):
+    """Mean absolute difference of the pairwise associations."""
+    ref, syn = associations(real), associations(synthetic)
+    return float(np.mean([abs(ref[key] - syn[key]) for key in ref]))
+
+
+def remove_cells(frame, fraction=0.2, random_state=0):
+    """A copy of ``frame`` with ``fraction`` of its cells set missing at random.
+
+    Returns the copy and the boolean mask of the removed cells. A row keeps
+    at least one observed cell.
+    """
+    rng = np.random.RandomState(random_state)
+    mask = rng.uniform(size=frame.shape) < fraction
+    full = mask.all(axis=1)
+    mask[full, rng.randint(frame.shape[1], size=full.sum())] = False
+    holed = frame.copy()
+    for j, name in enumerate(frame.columns):
+        holed.loc[mask[:, j], name] = np.nan
+    return holed, mask
+
+
+def imputation_errors(truth, imputed, mask):
+    """Numeric RMSE on the standardised scale and categorical accuracy, on the holes."""
+    sq, hits = [], []
+    for j, name in enumerate(truth.columns):
+        rows = mask[:, j]
+        if not rows.any():
+            continue
+        if is_categorical(truth[name]):
+            hits.append(
+                truth[name].astype(str).to_numpy()[rows]
+                == np.asarray(imputed[name]).astype(str)[rows]
+            )
+        else:
+            scale = truth[name].std()
+            diff = (
+                truth[name].to_numpy(float)[rows]
+                - np.asarray(imputed[name], dtype=float)[rows]
+            ) / scale
+            sq.append(diff**2)
+    rmse = float(np.sqrt(np.concatenate(sq).mean())) if sq else float("nan")
+    accuracy = float(np.concatenate(hits).mean()) if hits else float("nan")
+    return rmse, accuracy
+
+
+def _one_hot(frame, drop_first=False):
+    """Standardised numeric columns and one-hot categorical blocks, NaN kept.
+
+    A missing category is NaN in every column of its block. With
+    ``drop_first`` the first category's column is left out (its score is one
+    minus the others'): the full block sums to one, so a regression imputer
+    would predict each of its columns exactly from the others and never move
+    them from their starting means. Returns the matrix and a decoder mapping
+    an imputed matrix back to a frame (numeric columns unstandardised, a
+    categorical cell the argmax of its block).
+    """
+    blocks, decoders = [], []
+    for name in frame.columns:
+        column = frame[name]
+        if is_categorical(column):
+            levels = np.asarray(column.cat.categories)
+            codes = pd.Categorical(column, categories=levels).codes
+            block = (codes[:, None] == np.arange(len(levels))).astype(float)
+            block[codes < 0] = np.nan
+            if drop_first:
+                block = block[:, 1:]
+            decoders.append((name, "cat", levels, block.shape[1]))
+        else:
+            values = column.to_numpy(dtype=float)
+            mean, std = np.nanmean(values), np.nanstd(values)
+            block = ((values - mean) / std)[:, None]
+            decoders.append((name, "num", (mean, std), 1))
+        blocks.append(block)
+    matrix = np.hstack(blocks)
+
+    def decode(imputed):
+        out, start = {}, 0
+        for name, kind, info, width in decoders:
+            part = imputed[:, start : start + width]
+            start += width
+            if kind == "cat":
+                if drop_first:
+                    part = np.hstack([1 - part.sum(axis=1, keepdims=True), part])
+                out[name] = info[part.argmax(axis=1)]
+            else:
+                out[name] = part[:, 0] * info[1] + info[0]
+        return pd.DataFrame(out)
+
+    return matrix, decode
+
+
+def sklearn_imputations(holed, random_state=0):
+    """scikit-learn's imputers on ``holed``, as frames keyed by method name.
+
+    ``SimpleImputer``: column means for numeric columns, the most frequent
+    category for categorical ones. ``KNNImputer`` (5 neighbours) and
+    ``IterativeImputer`` (BayesianRidge, 10 rounds) see standardised numeric
+    columns and one-hot categorical blocks (a missing category is NaN in its
+    whole block; the iterative imputer's blocks drop their first column, see
+    :func:`_one_hot`) and a categorical cell takes the argmax of its block.
+    """
+    result = {}
+    simple = {}
+    for name in holed.columns:
+        column = holed[name]
+        if is_categorical(column):
+            filled = SimpleImputer(strategy="most_frequent").fit_transform(
+                column.astype(object).to_frame()
+            )
+        else:
+            filled = SimpleImputer(strategy="mean").fit_transform(column.to_frame())
+        simple[name] = filled[:, 0]
+    result["SimpleImputer"] = pd.DataFrame(simple)
+    matrix, decode = _one_hot(holed)
+    result["KNNImputer"] = decode(KNNImputer(n_neighbors=5).fit_transform(matrix))
+    matrix, decode = _one_hot(holed, drop_first=True)
+    iterative = IterativeImputer(max_iter=10, random_state=random_state)
+    result["IterativeImputer"] = decode(iterative.fit_transform(matrix))
+    return result

@@ -86,14 +86,18 @@ def _categorical_mask(X, categorical_features, n_features, names, library):
         if library is None:
             return np.zeros(n_features, dtype=bool)
         return np.array(
-            [_is_categorical_dtype(_column(X, j, library), library) for j in range(n_features)],
+            [
+                _is_categorical_dtype(_column(X, j, library), library)
+                for j in range(n_features)
+            ],
             dtype=bool,
         )
     selection = np.asarray(categorical_features)
     if selection.ndim != 1:
         raise ValueError(
             "categorical_features must be 'from_dtype', None, or a 1-D boolean "
-            f"mask, integer indices or column names; got an array of shape {selection.shape}."
+            "mask, integer indices or column names; got an array of shape "
+            f"{selection.shape}."
         )
     mask = np.zeros(n_features, dtype=bool)
     if selection.size == 0:
@@ -289,7 +293,9 @@ class TableSchema:
     @property
     def n_categories(self):
         """Number of categories per column (0 for numeric columns)."""
-        return np.array([0 if c is None else len(c) for c in self.categories], dtype=np.intp)
+        return np.array(
+            [0 if c is None else len(c) for c in self.categories], dtype=np.intp
+        )
 
     @property
     def has_categorical(self):
@@ -314,8 +320,14 @@ def _numeric_path(estimator, X, reset, dtype, ensure_min_samples):
     )
 
 
-def fit_table(estimator, X, categorical_features="from_dtype", *, dtype=np.float64,
-              ensure_min_samples=1):
+def fit_table(
+    estimator,
+    X,
+    categorical_features="from_dtype",
+    *,
+    dtype=np.float64,
+    ensure_min_samples=1,
+):
     """Learn the table's column kinds and categories; return codes and schema.
 
     Sets ``n_features_in_`` (and ``feature_names_in_``) on ``estimator`` as
@@ -328,13 +340,20 @@ def fit_table(estimator, X, categorical_features="from_dtype", *, dtype=np.float
         return _numeric_path(estimator, X, True, dtype, ensure_min_samples), None
     n_features = X_table.shape[1]
     names = _column_names(X_table, library)
-    categorical = _categorical_mask(X_table, categorical_features, n_features, names,
-                                    library)
+    categorical = _categorical_mask(
+        X_table, categorical_features, n_features, names, library
+    )
     if not categorical.any():
         X_enc = _numeric_path(estimator, X, True, dtype, ensure_min_samples)
         dtypes = _dtypes(X_table, library, n_features)
-        schema = TableSchema(categorical, [None] * n_features, [None] * n_features,
-                             names, library, dtypes)
+        schema = TableSchema(
+            categorical,
+            [None] * n_features,
+            [None] * n_features,
+            names,
+            library,
+            dtypes,
+        )
         return X_enc, schema
     _check_feature_names(estimator, X_table, reset=True)
     _check_n_features(estimator, X_table, reset=True)
@@ -353,8 +372,14 @@ def fit_table(estimator, X, categorical_features="from_dtype", *, dtype=np.float
             X_enc[:, j] = _encode_numeric(values, missing, labels[j])
         categories.append(cats)
         kinds.append(kind)
-    schema = TableSchema(categorical, categories, kinds, names, library,
-                         _dtypes(X_table, library, n_features))
+    schema = TableSchema(
+        categorical,
+        categories,
+        kinds,
+        names,
+        library,
+        _dtypes(X_table, library, n_features),
+    )
     return _as_dtype(X_enc, dtype), schema
 
 
@@ -376,8 +401,9 @@ def transform_table(estimator, schema, X, *, dtype=np.float64):
         if cats is None:
             X_enc[:, j] = _encode_numeric(values, missing, labels[j])
         else:
-            X_enc[:, j] = _encode_categories(values, missing, cats, schema.kinds[j],
-                                             labels[j])
+            X_enc[:, j] = _encode_categories(
+                values, missing, cats, schema.kinds[j], labels[j]
+            )
     return _as_dtype(X_enc, dtype)
 
 
@@ -424,7 +450,9 @@ def _integer_like(dtype, library):
         return False
     if library == "polars":
         return dtype.is_integer()
-    kind = getattr(np.dtype(dtype) if isinstance(dtype, np.dtype) else dtype, "kind", "")
+    kind = getattr(
+        np.dtype(dtype) if isinstance(dtype, np.dtype) else dtype, "kind", ""
+    )
     return kind in "iub"
 
 
@@ -453,7 +481,11 @@ def decode_table(schema, X_enc):
     if schema.library == "polars":
         return _polars_frame(schema, columns)
     if not schema.has_categorical:
-        return X_enc.astype(schema.dtypes[0], copy=False) if _float_dtype(schema) else X_enc
+        return (
+            X_enc.astype(schema.dtypes[0], copy=False)
+            if _float_dtype(schema)
+            else X_enc
+        )
     out = np.empty(X_enc.shape, dtype=object)
     for j, (values, _) in enumerate(columns):
         out[:, j] = values
@@ -470,7 +502,7 @@ def _pandas_frame(schema, columns):
 
     data = {}
     for name, dtype, cats, (values, missing) in zip(
-        schema.names, schema.dtypes, schema.categories, columns
+        schema.names, schema.dtypes, schema.categories, columns, strict=True
     ):
         if cats is None and _integer_like(dtype, "pandas"):
             values = np.rint(values)
@@ -490,14 +522,15 @@ def _polars_frame(schema, columns):
 
     series = []
     for name, dtype, cats, (values, missing) in zip(
-        schema.names, schema.dtypes, schema.categories, columns
+        schema.names, schema.dtypes, schema.categories, columns, strict=True
     ):
         if cats is None:
             if dtype.is_integer():
                 values = np.rint(values)
-            data = [None if m else v for v, m in zip(values.tolist(), missing)]
+            data = [
+                None if m else v for v, m in zip(values.tolist(), missing, strict=True)
+            ]
         else:
             data = values.tolist()
         series.append(pl.Series(name, data).cast(dtype, strict=False))
     return pl.DataFrame(series)
-

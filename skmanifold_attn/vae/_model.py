@@ -3,9 +3,10 @@
 The encoder maps a row ``x`` to ``[mu, log_var]`` (one Dense output of width
 ``2 * n_components``, ``log_var`` clipped to ``[-LOG_VAR_BOUND,
 LOG_VAR_BOUND]``); ``z = mu + exp(log_var / 2) * eps`` with
-``eps ~ N(0, I)``; the decoder mirrors the encoder and outputs the mean of a
-Gaussian (per-feature variance learned above a floor, or fixed) or the logits
-of a Bernoulli. The training loss of a batch is
+``eps ~ N(0, I)``; the decoder mirrors the encoder and outputs the parameters
+of the column likelihoods of :mod:`._likelihoods` (Gaussian means, Bernoulli
+and continuous-Bernoulli logits, categorical logits). Missing cells are left
+out of the likelihood. The training loss of a batch is
 
     mean_i NLL(x_i | z_i) + kl_weight * sum_j max(free_bits, mean_i KL_ij)
 
@@ -18,19 +19,10 @@ import numpy as np
 
 from .._nn._layers import mlp
 from ._iwae import iwae_and_elbo, log_importance_weights
-from ._losses import (
-    bernoulli_nll,
-    bernoulli_nll_value,
-    free_bits_mask,
-    gaussian_nll,
-    gaussian_nll_value,
-    gaussian_variance,
-    kl_standard_normal,
-)
+from ._likelihoods import VARIANCE_FLOOR, Gaussian, build_likelihood
+from ._losses import free_bits_mask, kl_standard_normal
 
-# Lower bound of the learned decoder variance, in standardised units: keeps
-# the likelihood bounded on features the decoder reconstructs exactly.
-VARIANCE_FLOOR = 1e-3
+__all__ = ["LOG_VAR_BOUND", "VARIANCE_FLOOR", "VAENetwork"]
 
 # Bound of the encoder's log-variance, in training and scoring alike: rows far
 # outside the training range otherwise drive it to thousands, exp overflows
@@ -46,33 +38,41 @@ _CHUNK_ELEMENTS = 1 << 20
 
 
 class VAENetwork:
-    """Encoder, decoder and (Gaussian decoder) log-variance parameters.
+    """Encoder, decoder and the column likelihoods' parameters.
 
     Parameters
     ----------
     n_features : int
-        Input width.
+        Columns of the table.
     n_components : int
         Latent dimensions.
     hidden_layer_sizes : tuple of int
         Encoder hidden widths; the decoder uses them in reverse order.
     activation : str
         Hidden activation.
-    decoder : {"gaussian", "bernoulli"}
-        Likelihood of a row given its latent code.
+    decoder : str
+        The estimator's ``decoder``; with ``likelihood=None`` every column gets
+        that column type (``"gaussian"``, ``"bernoulli"`` or
+        ``"continuous_bernoulli"``).
     decoder_variance : "learned" or float
-        Gaussian decoder only: learned per-feature variance (floored at
+        Gaussian columns: learned per-column variance (floored at
         ``VARIANCE_FLOOR``) or this fixed variance.
     rng : numpy.random.RandomState
         Source of the initial weights.
     dtype : numpy dtype
         Computation dtype.
+    score_noise : ndarray of shape (n_draws, n_components) or None
+        Fixed standard-normal draws of the importance-weighted bound used by
+        :meth:`validation_score` (and the estimator's ``score_samples``).
+    likelihood : TableLikelihood or None, default=None
+        The column likelihoods (see :mod:`._likelihoods`); built from
+        ``decoder`` when None.
 
     Attributes
     ----------
     params, grads, penalized : list
         Aligned lists over every trainable array (encoder, decoder, then the
-        decoder's log-variance parameter when learned).
+        likelihoods' own parameters, e.g. the Gaussian log-variances).
     kl_weight : float
         Weight of the KL term in the training loss (beta times the warm-up
         factor); set by the estimator before each epoch.
@@ -81,9 +81,11 @@ class VAENetwork:
     beta, kl_warmup : float, int
         Target KL weight and the number of epochs of its linear warm-up,
         applied by :meth:`start_epoch`.
-    score_noise : ndarray of shape (n_draws, n_components) or None
-        Fixed standard-normal draws of the importance-weighted bound used by
-        :meth:`validation_score` (and the estimator's ``score_samples``).
+
+    Notes
+    -----
+    Every method takes rows in *model units* (see
+    :meth:`TableLikelihood.to_model`) with NaN where a cell is missing.
     """
 
     # The matrices of a VAE are small: BLAS threading costs more than it gives.
@@ -101,20 +103,26 @@ class VAENetwork:
         rng,
         dtype,
         score_noise=None,
+        likelihood=None,
     ):
         hidden = list(hidden_layer_sizes)
+        if likelihood is None:
+            likelihood = build_likelihood(
+                [decoder] * n_features, dtype, variance=decoder_variance
+            )
+        self.likelihood = likelihood
         self.n_features = n_features
         self.n_components = n_components
         self.decoder = decoder
         self.dtype = np.dtype(dtype)
         self.encoder_net = mlp(
-            [n_features, *hidden, 2 * n_components],
+            [likelihood.input_width, *hidden, 2 * n_components],
             activation=activation,
             rng=rng,
             dtype=dtype,
         )
         self.decoder_net = mlp(
-            [n_components, *hidden[::-1], n_features],
+            [n_components, *hidden[::-1], likelihood.width],
             activation=activation,
             rng=rng,
             dtype=dtype,
@@ -122,16 +130,13 @@ class VAENetwork:
         self.params = self.encoder_net.params + self.decoder_net.params
         self.grads = self.encoder_net.grads + self.decoder_net.grads
         self.penalized = self.encoder_net.penalized + self.decoder_net.penalized
-        self.learn_variance = decoder == "gaussian" and decoder_variance == "learned"
-        if self.learn_variance:
-            # floor + exp(0) ~ 1: unit variance, the standardised data's scale.
-            self.log_variance = np.zeros(n_features, dtype=dtype)
-            self.params.append(self.log_variance)
-            self.grads.append(np.zeros_like(self.log_variance))
-            self.penalized.append(False)
-            self.fixed_variance = None
-        elif decoder == "gaussian":
-            self.fixed_variance = np.full(n_features, decoder_variance, dtype=dtype)
+        self.params += likelihood.params
+        self.grads += likelihood.grads
+        self.penalized += [False] * len(likelihood.params)
+        self._gaussian = next(
+            (b for b in likelihood.blocks if isinstance(b, Gaussian)), None
+        )
+        self.learn_variance = self._gaussian is not None and self._gaussian.learned
         self.kl_weight = 1.0
         self.free_bits = 0.0
         self.beta = 1.0
@@ -143,42 +148,42 @@ class VAENetwork:
             "hidden_layer_sizes": tuple(int(size) for size in hidden),
             "activation": activation,
             "decoder": decoder,
-            "decoder_variance": (None if decoder == "bernoulli" else decoder_variance),
+            "decoder_variance": (None if self._gaussian is None else decoder_variance),
         }
-        self._max_width = max([n_features, *hidden])
+        self._max_width = max(
+            [likelihood.input_width, likelihood.width, n_features, *hidden]
+        )
 
     # -- pieces -----------------------------------------------------------
 
+    @property
+    def log_variance(self):
+        """The Gaussian columns' learned log-variance parameter."""
+        return self._gaussian.log_variance
+
     def variance(self):
-        """Decoder variance per feature (Gaussian decoder)."""
-        if self.learn_variance:
-            return gaussian_variance(self.log_variance, VARIANCE_FLOOR).astype(
-                self.dtype, copy=False
-            )
-        return self.fixed_variance
+        """Decoder variance per Gaussian column, in model units."""
+        return self._gaussian.variance()
 
     def encode(self, X):
         """Posterior mean and log-variance, without remembering anything."""
-        out = self.encoder_net.predict(X)
+        out = self.encoder_net.predict(self.likelihood.encoder_input(X))
         k = self.n_components
         log_var = out[..., k:]
         np.clip(log_var, -LOG_VAR_BOUND, LOG_VAR_BOUND, out=log_var)
         return out[..., :k], log_var
 
     def decode(self, Z):
-        """Decoder output: Gaussian mean or Bernoulli logits."""
+        """Decoder output: the likelihoods' parameters (means, logits)."""
         return self.decoder_net.predict(Z)
 
     def decode_mean(self, Z):
-        """Mean of p(x | z) in the model's scale."""
-        out = self.decode(Z)
-        if self.decoder == "bernoulli":
-            # sigmoid through tanh: no overflow for large logits.
-            np.multiply(out, 0.5, out=out)
-            np.tanh(out, out=out)
-            out += 1
-            out *= 0.5
-        return out
+        """Point value of p(x | z) per column in model units (modes of categories)."""
+        return self.likelihood.mean(self.decode(Z))
+
+    def decode_sample(self, Z, rng):
+        """One draw of ``x ~ p(x | z)`` per row of ``Z``, in model units."""
+        return self.likelihood.sample(self.decode(Z), rng)
 
     def map_rows(self, function, X, n_out):
         """Stack ``function(X[rows])`` over chunks of rows of ``X``.
@@ -195,11 +200,8 @@ class VAENetwork:
         return out
 
     def log_likelihood(self, X, Z):
-        """log p(X | Z) per row; ``Z`` may carry leading draw axes."""
-        out = self.decode(Z)
-        if self.decoder == "bernoulli":
-            return -bernoulli_nll_value(X, out)
-        return -gaussian_nll_value(X, out, self.variance())
+        """log p(x_observed | Z) per row; ``Z`` may carry leading draw axes."""
+        return self.likelihood.log_prob(X, self.decode(Z))
 
     # -- training ---------------------------------------------------------
 
@@ -210,7 +212,7 @@ class VAENetwork:
         """
         n = X.shape[0]
         k = self.n_components
-        enc = self.encoder_net.forward(X)
+        enc = self.encoder_net.forward(self.likelihood.encoder_input(X))
         mean = enc[:, :k]
         log_var = np.clip(enc[:, k:], -LOG_VAR_BOUND, LOG_VAR_BOUND)
         # Where the clip binds, log_var no longer depends on the encoder.
@@ -221,16 +223,9 @@ class VAENetwork:
         Z += mean
         out = self.decoder_net.forward(Z)
 
-        if self.decoder == "bernoulli":
-            nll, d_out = bernoulli_nll(X, out)
-        else:
-            variance = self.variance()
-            nll, d_out, d_variance = gaussian_nll(X, out, variance)
-            if self.learn_variance:
-                # d variance / d s = exp(s) = variance - floor
-                np.multiply(
-                    d_variance, (variance - VARIANCE_FLOOR) / n, out=self.grads[-1]
-                )
+        nll, d_out = self.likelihood.nll_and_grad(X, out)
+        for grad in self.likelihood.grads:
+            grad /= n
         d_out /= n
         kl, d_mean_kl, d_log_var_kl = kl_standard_normal(mean, log_var)
         kl_penalty, active = free_bits_mask(kl, self.free_bits)

@@ -15,7 +15,7 @@ from .manifold import (
     NeighborhoodPreservingEmbedding,
     locally_linear_embedding,
 )
-from .vae import VAETransformer
+from .vae import VAEImputer, VAETransformer
 
 __all__ = [
     "__version__",
@@ -24,6 +24,7 @@ __all__ = [
     "LocalityPreservingProjections",
     "LocallyLinearEmbedding",
     "NeighborhoodPreservingEmbedding",
+    "VAEImputer",
     "VAETransformer",
     "locally_linear_embedding",
 ]

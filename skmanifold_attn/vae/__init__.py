@@ -1,5 +1,6 @@
 """vae estimators."""
 
+from ._imputer import VAEImputer
 from ._vae import VAETransformer
 
-__all__ = ["VAETransformer"]
+__all__ = ["VAEImputer", "VAETransformer"]

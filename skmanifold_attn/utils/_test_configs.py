@@ -64,6 +64,21 @@ INSTANCE_PARAMS = {
             random_state=0,
         ),
     ],
+    # -- vae: the imputer with a small network and few epochs (the checks'
+    # tables are tiny); one configuration with the indicator and kept empty
+    # columns.
+    "VAEImputer": [
+        {"hidden_layer_sizes": (8,), "max_iter": 5, "random_state": 0},
+        {
+            "n_components": 1,
+            "hidden_layer_sizes": (8,),
+            "add_indicator": True,
+            "keep_empty_features": True,
+            "n_draws": 5,
+            "max_iter": 5,
+            "random_state": 0,
+        },
+    ],
     # -- vae: decoder="bernoulli" is left out: it rightly rejects the checks'
     # data, which is not in [0, 1] (tests/vae covers it).
     "VAETransformer": [

@@ -427,7 +427,7 @@ def test_warm_start_and_partial_fit_continue_the_same_model():
     weights = vae._model.params[0]
     vae.fit(X)
     assert vae._model.params[0] is weights and vae.n_iter_ == 4
-    with pytest.raises(ValueError, match="has 10"):
+    with pytest.raises(ValueError, match="expecting 10 features"):
         vae.fit(X[:, :3])
     online = VAETransformer(**FAST)
     for _ in range(3):

@@ -70,8 +70,10 @@ class VAETransformer(
     An encoder MLP maps each row to a diagonal Gaussian posterior
     ``q(z|x) = N(mu(x), diag sigma(x)^2)`` over ``n_components`` latent
     dimensions; a decoder MLP mirroring it maps ``z`` to the parameters of
-    ``p(x|z)``, a Gaussian (for real-valued columns, standardised internally)
-    or a Bernoulli (for data in [0, 1]). Both are trained jointly with Adam on
+    ``p(x|z)``: one likelihood per column (Gaussian for real values,
+    standardised internally; Bernoulli for binary columns; continuous
+    Bernoulli for values in [0, 1]; categorical softmax for categories).
+    Both are trained jointly with Adam on
     the β-weighted evidence lower bound (ELBO), with reparameterised sampling,
     a closed-form KL term, optional linear KL warm-up and free bits.
 
@@ -96,16 +98,30 @@ class VAETransformer(
     activation : {"relu", "tanh", "logistic", "identity"}, default="relu"
         Activation of the hidden layers.
 
-    decoder : {"gaussian", "bernoulli"}, default="gaussian"
-        Likelihood ``p(x|z)``. ``"gaussian"`` standardises each column
-        internally (so raw scales work) and undoes it on the way out;
-        ``"bernoulli"`` needs every value in [0, 1] (grey levels are allowed:
-        the loss is the binary cross-entropy).
+    decoder : {"auto", "gaussian", "bernoulli", "continuous_bernoulli"}, \
+            default="auto"
+        Likelihood ``p(x|z)`` of the numeric columns (categorical columns
+        always get a categorical softmax). ``"auto"`` picks one per column:
+        a column with exactly two distinct values gets a Bernoulli (its
+        smaller value is 0, the larger 1), any other a Gaussian.
+        ``"gaussian"`` makes every numeric column Gaussian; it standardises
+        each column internally (so raw scales work) and undoes it on the way
+        out. ``"bernoulli"`` needs every value in [0, 1] (grey levels are
+        allowed, the loss is then the binary cross-entropy, but samples are
+        0 or 1); ``"continuous_bernoulli"`` is the proper density of values
+        in [0, 1], whose samples are grey levels.
+
+    categorical_features : "from_dtype", array-like of int, bool or str, \
+            or None, default="from_dtype"
+        Which columns are categorical, as in
+        :class:`~sklearn.ensemble.HistGradientBoostingClassifier`:
+        ``"from_dtype"`` takes the category, string and object columns of a
+        pandas or polars DataFrame (a numpy array has none); or a boolean
+        mask, integer indices or column names; None for none.
 
     decoder_variance : "learned" or float, default="learned"
-        Gaussian decoder: a learned variance per feature (in standardised
-        units, floored at 1e-3) or this fixed variance. Ignored by the
-        Bernoulli decoder.
+        Gaussian columns: a learned variance per column (in standardised
+        units, floored at 1e-3) or this fixed variance.
 
     beta : float, default=1.0
         Weight of the KL term (β-VAE); 1 is the ELBO.
@@ -131,8 +147,10 @@ class VAETransformer(
     batch_size : int or "auto", default="auto"
         Mini-batch size; ``"auto"`` is ``min(200, n_samples)``.
 
-    max_iter : int, default=200
-        Maximum number of epochs.
+    max_iter : int, default=1000
+        Maximum number of epochs. Training usually stops earlier, when the
+        loss stops improving by ``tol`` (on the digits, after about 800
+        epochs; on the penguins table, about 200).
 
     tol : float, default=1e-4
         Minimum improvement of the training loss (or validation score) that
@@ -169,17 +187,24 @@ class VAETransformer(
     Attributes
     ----------
     mean_ : ndarray of shape (n_features,)
-        Per-feature mean subtracted before encoding (zeros for the Bernoulli
-        decoder).
+        Per-column offset of the model's units: the mean of a Gaussian
+        column, the smaller value of a two-valued Bernoulli column, 0
+        otherwise.
 
     scale_ : ndarray of shape (n_features,)
-        Per-feature standard deviation divided out before encoding (ones for
-        the Bernoulli decoder; constant features get 1).
+        Per-column scale of the model's units: the standard deviation of a
+        Gaussian column (constant columns get 1), the gap between a
+        two-valued column's values, 1 otherwise.
+
+    column_types_ : ndarray of str, shape (n_features,)
+        The likelihood of each column: ``"gaussian"``, ``"bernoulli"``,
+        ``"continuous_bernoulli"`` or ``"categorical"``.
 
     decoder_variance_ : ndarray of shape (n_features,) or None
-        Variance of the Gaussian decoder in the original units (None for the
-        Bernoulli decoder; inf or 0 for features whose squared scale is not
-        representable, e.g. values around 1e200 or 1e-200).
+        Variance of the Gaussian columns in the original units (NaN for
+        the other columns; None when no column is Gaussian; inf or 0 for
+        columns whose squared scale is not representable, e.g. values
+        around 1e200 or 1e-200).
 
     kl_per_dim_ : ndarray of shape (n_components,)
         Mean KL divergence of each latent dimension's posterior from the prior
@@ -216,6 +241,28 @@ class VAETransformer(
         Names of features seen during ``fit``. Defined only when `X`
         has feature names that are all strings.
 
+    Notes
+    -----
+    **Tables.** ``X`` may be an array or a pandas or polars DataFrame with
+    numeric, category and string columns; :meth:`sample` and
+    :meth:`inverse_transform` return the same kind of table (same columns,
+    dtypes and categories; integer columns rounded) unless ``set_output``
+    asks for pandas or polars.
+
+    **Missing values.** Missing cells (NaN, None, ``pd.NA``) are left out of
+    the likelihood; the encoder sees them as 0 (an all-zero one-hot row for a
+    categorical column) together with one missing-indicator input per column
+    when the training data had missing cells. :meth:`transform` and
+    :meth:`score_samples` accept incomplete rows; a category unseen at fit
+    counts as missing. A column without any observed value at fit is
+    refused.
+
+    **Conditional sampling.** ``sample(n, conditions={column: value})`` draws
+    from ``p(x | conditions)`` by importance resampling of latent codes (see
+    :meth:`sample`): exact values in the conditioned columns, a bounded
+    amount of work, and a warning with the effective sample size when the
+    model finds the combination improbable.
+
     See Also
     --------
     sklearn.decomposition.PCA : Linear latent features; probabilistic PCA is
@@ -237,6 +284,10 @@ class VAETransformer(
        Constrained Variational Framework", ICLR 2017.
     .. [4] D. P. Kingma et al., "Improved Variational Inference with Inverse
        Autoregressive Flow", NeurIPS 2016 (free bits).
+    .. [5] G. Loaiza-Ganem and J. P. Cunningham, "The continuous Bernoulli:
+       fixing a pervasive error in variational autoencoders", NeurIPS 2019.
+    .. [6] P.-A. Mattei and J. Frellsen, "MIWAE: Deep Generative Modelling and
+       Imputation of Incomplete Data Sets", ICML 2019.
 
     Examples
     --------
@@ -295,7 +346,7 @@ class VAETransformer(
         alpha=1e-4,
         learning_rate_init=1e-3,
         batch_size="auto",
-        max_iter=200,
+        max_iter=1000,
         tol=1e-4,
         n_iter_no_change=10,
         early_stopping=False,

@@ -201,8 +201,16 @@ class Bernoulli(Likelihood):
     def fit(self, X):
         if self.two_values:
             low, high = np.nanmin(X, axis=0), np.nanmax(X, axis=0)
+            with np.errstate(over="ignore"):
+                spread = (high - low).astype(self.dtype)
+            if not np.isfinite(spread).all():
+                raise ValueError(
+                    "The values of X are too large in magnitude: the difference "
+                    "between a binary column's two values overflows. Scale X "
+                    "to a moderate range."
+                )
             self.loc = low.astype(self.dtype)
-            self.scale = np.where(high > low, high - low, 1).astype(self.dtype)
+            self.scale = np.where(spread > 0, spread, 1).astype(self.dtype)
         return self
 
     def check(self, X, decoder):
@@ -224,7 +232,15 @@ class Bernoulli(Likelihood):
     def log_prob_cells(self, X, out):
         return X * out - _softplus(out)
 
+    def probability(self, out):
+        """Probability of the value 1 (the larger of two values)."""
+        return _sigmoid(out)
+
     def mean(self, out):
+        # A column of two values decodes to the more probable one; values in
+        # [0, 1] as they are decode to the probability (the mean).
+        if self.two_values:
+            return (out > 0).astype(self.dtype)
         return _sigmoid(out)
 
     def sample(self, out, rng):

@@ -1,9 +1,10 @@
 """Per-row log-densities of the VAE and their gradients.
 
 Everything here works row-wise on 2-D arrays in the caller's float dtype and
-returns values *per row* (summed over features or latent dimensions), so the
-same functions serve the training loss (averaged over a batch), the ELBO and
-the importance-weighted bound of :mod:`._iwae`.
+returns values *per row* (summed over latent dimensions), so the same
+functions serve the training loss (averaged over a batch), the ELBO and the
+importance-weighted bound of :mod:`._iwae`. The column likelihoods of the
+decoder live in :mod:`._likelihoods`.
 """
 
 import numpy as np
@@ -23,71 +24,6 @@ def _sigmoid(x):
     out += 1
     out *= 0.5
     return out
-
-
-def bernoulli_nll(X, logits):
-    """Negative log-likelihood of ``X`` under Bernoulli(sigmoid(logits)).
-
-    ``X`` may hold any value in [0, 1] (the continuous relaxation used for
-    grey-level images): the loss is the binary cross-entropy.
-
-    Returns
-    -------
-    nll : ndarray of shape (n_samples,)
-    grad_logits : ndarray of shape (n_samples, n_features)
-        Gradient of ``nll.sum()`` with respect to ``logits``.
-    """
-    nll = (_softplus(logits) - X * logits).sum(axis=1)
-    grad = _sigmoid(logits)
-    grad -= X
-    return nll, grad
-
-
-def bernoulli_nll_value(X, logits):
-    """:func:`bernoulli_nll` without the gradient (any leading batch axes)."""
-    return (_softplus(logits) - X * logits).sum(axis=-1)
-
-
-def gaussian_variance(log_variance_param, floor):
-    """Decoder variance ``floor + exp(s)`` of the learned per-feature parameter."""
-    return floor + np.exp(log_variance_param)
-
-
-def gaussian_nll(X, mean, variance):
-    """Negative log-likelihood of ``X`` under N(mean, diag(variance)).
-
-    ``variance`` has shape (n_features,) and is shared by every row.
-
-    Returns
-    -------
-    nll : ndarray of shape (n_samples,)
-    grad_mean : ndarray of shape (n_samples, n_features)
-        Gradient of ``nll.sum()`` with respect to ``mean``.
-    grad_variance : ndarray of shape (n_features,)
-        Gradient of ``nll.sum()`` with respect to ``variance``.
-    """
-    residual = mean - X
-    inv_var = 1.0 / variance
-    sq = residual * residual
-    n_samples = X.shape[0]
-    nll = 0.5 * (sq @ inv_var + (LOG_2PI * X.shape[1] + np.log(variance).sum()))
-    grad_mean = residual
-    grad_mean *= inv_var
-    grad_variance = 0.5 * (n_samples * inv_var - sq.sum(axis=0) * inv_var * inv_var)
-    return (
-        nll.astype(X.dtype, copy=False),
-        grad_mean,
-        grad_variance.astype(X.dtype, copy=False),
-    )
-
-
-def gaussian_nll_value(X, mean, variance):
-    """:func:`gaussian_nll` without the gradients (any leading batch axes)."""
-    residual = mean - X
-    return 0.5 * (
-        (residual * residual) @ (1.0 / variance)
-        + (LOG_2PI * X.shape[-1] + np.log(variance).sum())
-    )
 
 
 def kl_standard_normal(mean, log_var):

@@ -15,23 +15,28 @@ from sklearn.base import (
 )
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils._set_output import _get_output_config
+from sklearn.utils.validation import check_array, check_is_fitted
 
 from .._docstrings import fill_doc
 from .._nn._layers import ACTIVATIONS
 from .._nn._training import NeuralTrainingMixin
+from .._table import (
+    CATEGORICAL_FEATURES_CONSTRAINT,
+    decode_table,
+    fit_table,
+    transform_table,
+)
 from ._losses import kl_standard_normal
 from ._model import VAENetwork
-from ._scaling import (
-    fit_scaling,
-    log_jacobian,
-    to_model_units,
-    to_original_units,
-    variance_in_original_units,
+from ._tabular import (
+    conditional_latents,
+    importance_impute,
+    make_likelihood,
+    parse_conditions,
 )
 from ._validation import (
     check_architecture,
-    check_bernoulli_range,
     check_continued_features,
     check_hidden_sizes,
     check_latent_width,
@@ -65,8 +70,10 @@ class VAETransformer(
     An encoder MLP maps each row to a diagonal Gaussian posterior
     ``q(z|x) = N(mu(x), diag sigma(x)^2)`` over ``n_components`` latent
     dimensions; a decoder MLP mirroring it maps ``z`` to the parameters of
-    ``p(x|z)``, a Gaussian (for real-valued columns, standardised internally)
-    or a Bernoulli (for data in [0, 1]). Both are trained jointly with Adam on
+    ``p(x|z)``: one likelihood per column (Gaussian for real values,
+    standardised internally; Bernoulli for binary columns; continuous
+    Bernoulli for values in [0, 1]; categorical softmax for categories).
+    Both are trained jointly with Adam on
     the β-weighted evidence lower bound (ELBO), with reparameterised sampling,
     a closed-form KL term, optional linear KL warm-up and free bits.
 
@@ -91,16 +98,30 @@ class VAETransformer(
     activation : {"relu", "tanh", "logistic", "identity"}, default="relu"
         Activation of the hidden layers.
 
-    decoder : {"gaussian", "bernoulli"}, default="gaussian"
-        Likelihood ``p(x|z)``. ``"gaussian"`` standardises each column
-        internally (so raw scales work) and undoes it on the way out;
-        ``"bernoulli"`` needs every value in [0, 1] (grey levels are allowed:
-        the loss is the binary cross-entropy).
+    decoder : {"auto", "gaussian", "bernoulli", "continuous_bernoulli"}, \
+            default="auto"
+        Likelihood ``p(x|z)`` of the numeric columns (categorical columns
+        always get a categorical softmax). ``"auto"`` picks one per column:
+        a column with exactly two distinct values gets a Bernoulli (its
+        smaller value is 0, the larger 1), any other a Gaussian.
+        ``"gaussian"`` makes every numeric column Gaussian; it standardises
+        each column internally (so raw scales work) and undoes it on the way
+        out. ``"bernoulli"`` needs every value in [0, 1] (grey levels are
+        allowed, the loss is then the binary cross-entropy, but samples are
+        0 or 1); ``"continuous_bernoulli"`` is the proper density of values
+        in [0, 1], whose samples are grey levels.
+
+    categorical_features : "from_dtype", array-like of int, bool or str, \
+            or None, default="from_dtype"
+        Which columns are categorical, as in
+        :class:`~sklearn.ensemble.HistGradientBoostingClassifier`:
+        ``"from_dtype"`` takes the category, string and object columns of a
+        pandas or polars DataFrame (a numpy array has none); or a boolean
+        mask, integer indices or column names; None for none.
 
     decoder_variance : "learned" or float, default="learned"
-        Gaussian decoder: a learned variance per feature (in standardised
-        units, floored at 1e-3) or this fixed variance. Ignored by the
-        Bernoulli decoder.
+        Gaussian columns: a learned variance per column (in standardised
+        units, floored at 1e-3) or this fixed variance.
 
     beta : float, default=1.0
         Weight of the KL term (β-VAE); 1 is the ELBO.
@@ -126,8 +147,10 @@ class VAETransformer(
     batch_size : int or "auto", default="auto"
         Mini-batch size; ``"auto"`` is ``min(200, n_samples)``.
 
-    max_iter : int, default=200
-        Maximum number of epochs.
+    max_iter : int, default=1000
+        Maximum number of epochs. Training usually stops earlier, when the
+        loss stops improving by ``tol`` (on the digits, after about 800
+        epochs; on the penguins table, about 200).
 
     tol : float, default=1e-4
         Minimum improvement of the training loss (or validation score) that
@@ -164,17 +187,24 @@ class VAETransformer(
     Attributes
     ----------
     mean_ : ndarray of shape (n_features,)
-        Per-feature mean subtracted before encoding (zeros for the Bernoulli
-        decoder).
+        Per-column offset of the model's units: the mean of a Gaussian
+        column, the smaller value of a two-valued Bernoulli column, 0
+        otherwise.
 
     scale_ : ndarray of shape (n_features,)
-        Per-feature standard deviation divided out before encoding (ones for
-        the Bernoulli decoder; constant features get 1).
+        Per-column scale of the model's units: the standard deviation of a
+        Gaussian column (constant columns get 1), the gap between a
+        two-valued column's values, 1 otherwise.
+
+    column_types_ : ndarray of str, shape (n_features,)
+        The likelihood of each column: ``"gaussian"``, ``"bernoulli"``,
+        ``"continuous_bernoulli"`` or ``"categorical"``.
 
     decoder_variance_ : ndarray of shape (n_features,) or None
-        Variance of the Gaussian decoder in the original units (None for the
-        Bernoulli decoder; inf or 0 for features whose squared scale is not
-        representable, e.g. values around 1e200 or 1e-200).
+        Variance of the Gaussian columns in the original units (NaN for
+        the other columns; None when no column is Gaussian; inf or 0 for
+        columns whose squared scale is not representable, e.g. values
+        around 1e200 or 1e-200).
 
     kl_per_dim_ : ndarray of shape (n_components,)
         Mean KL divergence of each latent dimension's posterior from the prior
@@ -211,6 +241,28 @@ class VAETransformer(
         Names of features seen during ``fit``. Defined only when `X`
         has feature names that are all strings.
 
+    Notes
+    -----
+    **Tables.** ``X`` may be an array or a pandas or polars DataFrame with
+    numeric, category and string columns; :meth:`sample` and
+    :meth:`inverse_transform` return the same kind of table (same columns,
+    dtypes and categories; integer columns rounded) unless ``set_output``
+    asks for pandas or polars.
+
+    **Missing values.** Missing cells (NaN, None, ``pd.NA``) are left out of
+    the likelihood; the encoder sees them as 0 (an all-zero one-hot row for a
+    categorical column) together with one missing-indicator input per column
+    when the training data had missing cells. :meth:`transform` and
+    :meth:`score_samples` accept incomplete rows; a category unseen at fit
+    counts as missing. A column without any observed value at fit is
+    refused.
+
+    **Conditional sampling.** ``sample(n, conditions={column: value})`` draws
+    from ``p(x | conditions)`` by importance resampling of latent codes (see
+    :meth:`sample`): exact values in the conditioned columns, a bounded
+    amount of work, and a warning with the effective sample size when the
+    model finds the combination improbable.
+
     See Also
     --------
     sklearn.decomposition.PCA : Linear latent features; probabilistic PCA is
@@ -232,6 +284,10 @@ class VAETransformer(
        Constrained Variational Framework", ICLR 2017.
     .. [4] D. P. Kingma et al., "Improved Variational Inference with Inverse
        Autoregressive Flow", NeurIPS 2016 (free bits).
+    .. [5] G. Loaiza-Ganem and J. P. Cunningham, "The continuous Bernoulli:
+       fixing a pervasive error in variational autoencoders", NeurIPS 2019.
+    .. [6] P.-A. Mattei and J. Frellsen, "MIWAE: Deep Generative Modelling and
+       Imputation of Incomplete Data Sets", ICML 2019.
 
     Examples
     --------
@@ -260,7 +316,10 @@ class VAETransformer(
             Interval(Integral, 1, None, closed="left"),
         ],
         "activation": [StrOptions(set(ACTIVATIONS))],
-        "decoder": [StrOptions({"gaussian", "bernoulli"})],
+        "decoder": [
+            StrOptions({"auto", "gaussian", "bernoulli", "continuous_bernoulli"})
+        ],
+        "categorical_features": CATEGORICAL_FEATURES_CONSTRAINT,
         "decoder_variance": [
             StrOptions({"learned"}),
             Interval(Real, 0, None, closed="neither"),
@@ -277,7 +336,8 @@ class VAETransformer(
         n_components=2,
         hidden_layer_sizes=(64,),
         activation="relu",
-        decoder="gaussian",
+        decoder="auto",
+        categorical_features="from_dtype",
         decoder_variance="learned",
         beta=1.0,
         kl_warmup=0,
@@ -286,7 +346,7 @@ class VAETransformer(
         alpha=1e-4,
         learning_rate_init=1e-3,
         batch_size="auto",
-        max_iter=200,
+        max_iter=1000,
         tol=1e-4,
         n_iter_no_change=10,
         early_stopping=False,
@@ -300,6 +360,7 @@ class VAETransformer(
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.decoder = decoder
+        self.categorical_features = categorical_features
         self.decoder_variance = decoder_variance
         self.beta = beta
         self.kl_warmup = kl_warmup
@@ -337,11 +398,9 @@ class VAETransformer(
             rng=rng,
             dtype=X.dtype,
             score_noise=noise.astype(X.dtype),
+            likelihood=self._new_likelihood,
         )
         return self._configure(model)
-
-    def _standardise(self, X, dtype):
-        return to_model_units(X, self.mean_, self.scale_, self.decoder, dtype)
 
     def _configure(self, model):
         # Applied before every fit, so that set_params(beta=...) followed by a
@@ -351,33 +410,71 @@ class VAETransformer(
         model.free_bits = float(self.free_bits)
         return model
 
+    def _labels(self):
+        names = getattr(self, "feature_names_in_", None)
+        return None if names is None else [str(name) for name in names]
+
+    def _encode_input(self, X, first):
+        """The seam's encoded matrix of ``X`` (a new schema when ``first``)."""
+        if first:
+            X_enc, self._schema = fit_table(
+                self,
+                X,
+                self.categorical_features,
+                dtype=[np.float64, np.float32],
+                ensure_min_samples=2,
+            )
+            return X_enc
+        return transform_table(self, self._schema, X, dtype=[np.float64, np.float32])
+
     def _train_vae(self, X, incremental):
-        check_bernoulli_range(X, self.decoder)
-        if self._is_first_pass(incremental):
-            warn_if_wider_than_data(self.n_components, X.shape[1])
-            self.mean_, self.scale_ = fit_scaling(X, self.decoder)
-            dtype = X.dtype
+        first = self._is_first_pass(incremental)
+        X_enc = self._encode_input(X, first)
+        if first:
+            warn_if_wider_than_data(self.n_components, X_enc.shape[1])
+            labels = self._labels() or [str(j) for j in range(X_enc.shape[1])]
+            self._new_likelihood = make_likelihood(
+                X_enc,
+                self._schema,
+                self.decoder,
+                self.decoder_variance,
+                X_enc.dtype,
+                labels,
+            )
+            likelihood, dtype = self._new_likelihood, X_enc.dtype
         else:
             check_architecture(self._model.architecture, self.get_params())
-            check_continued_features(X, self._model.n_features)
+            check_continued_features(X_enc, self._model.n_features)
             self._configure(self._model)
-            dtype = self._model.dtype
-        X_model = self._standardise(X, dtype)
-        self._train(X_model, None, incremental=incremental)
+            likelihood, dtype = self._model.likelihood, self._model.dtype
+            likelihood.check(X_enc, self.decoder)
+        X_model = likelihood.to_model(X_enc, dtype)
+        try:
+            self._train(X_model, None, incremental=incremental)
+        finally:
+            self.__dict__.pop("_new_likelihood", None)
 
         model = self._model
+        self.mean_ = likelihood.loc.astype(dtype)
+        self.scale_ = likelihood.scale.astype(dtype)
+        self.column_types_ = np.array(likelihood.kinds, dtype=object)
         mean, log_var = model.encode(X_model)
         mean, log_var = mean.astype(np.float64), log_var.astype(np.float64)
         self.kl_per_dim_ = kl_standard_normal(mean, log_var)[0].mean(axis=0)
         variance = np.var(mean, axis=0)
         self.active_units_ = np.flatnonzero(variance > ACTIVE_UNIT_THRESHOLD)
-        if self.decoder == "gaussian":
-            self.decoder_variance_ = variance_in_original_units(
-                model.variance(), self.scale_
-            )
-        else:
-            self.decoder_variance_ = None
+        self.decoder_variance_ = self._variance_in_original_units()
         return self
+
+    def _variance_in_original_units(self):
+        gaussian = self._model._gaussian
+        if gaussian is None:
+            return None
+        out = np.full(self._model.n_features, np.nan)
+        scale = gaussian.scale.astype(np.float64)
+        with np.errstate(over="ignore", under="ignore"):
+            out[gaussian.columns] = gaussian.variance().astype(np.float64) * scale**2
+        return out
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: ArrayLike, y: ArrayLike | None = None) -> Self:
@@ -385,8 +482,8 @@ class VAETransformer(
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training rows.
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+            Training rows; NaN (or None, ``pd.NA``) marks missing cells.
         y : None
             Ignored.
 
@@ -395,7 +492,6 @@ class VAETransformer(
         self : VAETransformer
             The fitted estimator.
         """
-        X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
         return self._train_vae(X, incremental=False)
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -404,8 +500,9 @@ class VAETransformer(
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training rows. The first call fixes the standardisation.
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+            Training rows. The first call fixes the column types, categories
+            and standardisation.
         y : None
             Ignored.
 
@@ -414,31 +511,102 @@ class VAETransformer(
         self : VAETransformer
             The updated estimator.
         """
-        first = not hasattr(self, "_model")
-        X = validate_data(
-            self,
-            X,
-            reset=first,
-            dtype=[np.float64, np.float32],
-            ensure_min_samples=2 if first else 1,
-        )
         return self._train_vae(X, incremental=True)
 
     # -- using the fitted model -------------------------------------------
 
-    def _validated(self, X, standardise=True):
+    def _to_model_units(self, X):
+        """Rows of a table in model units, NaN where missing (private API).
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+            Rows like the training rows (checked as ``transform`` checks
+            them); a category unseen at fit counts as missing.
+
+        Returns
+        -------
+        X_model : ndarray of shape (n_samples, n_features)
+            In the model's dtype: Gaussian columns standardised, binary
+            columns mapped to {0, 1}, categorical columns as codes, NaN in
+            missing cells. The input of ``_model.encode``,
+            ``_model.log_weights`` and :meth:`_impute_model_units`.
+        """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
-        check_bernoulli_range(X, self.decoder)
-        return self._standardise(X, self._model.dtype) if standardise else X
+        X_enc = self._encode_input(X, first=False)
+        likelihood = self._model.likelihood
+        likelihood.check(X_enc, self.decoder)
+        return likelihood.to_model(X_enc, self._model.dtype)
+
+    def _from_model_units(self, X_model):
+        """Model-unit rows back to a table of the fitted kind (private API).
+
+        Parameters
+        ----------
+        X_model : ndarray of shape (n_samples, n_features)
+            Model units (overwritten).
+
+        Returns
+        -------
+        X : ndarray or DataFrame
+            Of the kind ``fit`` saw (pandas or polars DataFrame with the same
+            columns, dtypes and categories; an ndarray otherwise), unless
+            ``set_output`` asks for pandas or polars.
+        """
+        X_data = self._model.likelihood.to_data(X_model)
+        out = decode_table(self._schema, X_data)
+        if isinstance(out, np.ndarray) and out.dtype != object:
+            out = out.astype(self._model.dtype, copy=False)
+        dense = _get_output_config("transform", self)["dense"]
+        if dense != "default" and isinstance(out, np.ndarray):
+            names = self._labels() or [f"x{j}" for j in range(out.shape[1])]
+            if dense == "pandas":
+                import pandas as pd
+
+                out = pd.DataFrame(out, columns=names)
+            else:
+                import polars as pl
+
+                out = pl.DataFrame(out, schema=names, orient="row")
+        return out
+
+    def _impute_model_units(self, X_model, n_draws=100, random_state=None):
+        """Fill missing cells by importance-weighted draws (private API).
+
+        For each incomplete row, ``n_draws`` codes from ``q(z | x_observed)``
+        are weighted by ``p(x_observed | z) p(z) / q(z | x_observed)``
+        (MIWAE); a missing numeric cell gets the weighted mean of the
+        decoder means, a missing categorical or binary cell the value of
+        highest weighted probability.
+
+        Parameters
+        ----------
+        X_model : ndarray of shape (n_samples, n_features)
+            Model units with NaN where missing (see :meth:`_to_model_units`).
+        n_draws : int, default=100
+            Importance draws per row.
+        random_state : int, RandomState instance or None, default=None
+            Seed of the draws.
+
+        Returns
+        -------
+        X_filled : ndarray of shape (n_samples, n_features)
+            A copy in model units without NaN; pass it to
+            :meth:`_from_model_units` for a table, or to
+            ``_model.likelihood.to_data`` for the seam's encoded matrix.
+        """
+        check_is_fitted(self)
+        rng = check_random_state(random_state)
+        return importance_impute(self._model, X_model, n_draws, rng)
 
     def transform(self, X: ArrayLike) -> np.ndarray:
         """Posterior mean of the latent code of each row.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to encode.
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+            Rows to encode; missing cells (NaN) are left out of the encoder's
+            input, and a category unseen at fit counts as missing.
 
         Returns
         -------
@@ -446,16 +614,14 @@ class VAETransformer(
             ``E[z | x]``, deterministic and computed row by row (in chunks of
             rows, so memory does not grow with the hidden layers' widths).
         """
-        X = self._validated(X, standardise=False)
+        X_model = self._to_model_units(X)
         model = self._model
+        return model.map_rows(
+            lambda rows: model.encode(rows)[0], X_model, model.n_components
+        )
 
-        def encode(rows):
-            return model.encode(self._standardise(rows, model.dtype))[0]
-
-        return model.map_rows(encode, X, model.n_components)
-
-    def inverse_transform(self, X: ArrayLike) -> np.ndarray:
-        """Decode latent codes to rows in the original feature scale.
+    def inverse_transform(self, X: ArrayLike):
+        """Decode latent codes to rows of the fitted kind of table.
 
         Parameters
         ----------
@@ -464,31 +630,29 @@ class VAETransformer(
 
         Returns
         -------
-        X_original : ndarray of shape (n_samples, n_features)
-            Mean of ``p(x | z)`` (probabilities for the Bernoulli decoder),
-            decoded in chunks of rows.
+        X_original : ndarray or DataFrame of shape (n_samples, n_features)
+            Mean of ``p(x | z)`` per column in the original units
+            (probabilities for the Bernoulli decoder, the most probable
+            category for a categorical column), decoded in chunks of rows; a
+            DataFrame of the fitted columns and dtypes when ``fit`` saw one.
         """
         check_is_fitted(self)
         Z = check_array(X, dtype=[np.float64, np.float32])
         check_latent_width(Z, self._model.n_components, type(self).__name__)
         model = self._model
-
-        def decode(rows):
-            return self._to_original(model.decode_mean(self._as_model_dtype(rows)))
-
-        return model.map_rows(decode, Z, model.n_features)
-
-    def _as_model_dtype(self, A):
-        return A.astype(self._model.dtype, copy=False)
-
-    def _to_original(self, X_model):
-        return to_original_units(X_model, self.mean_, self.scale_, self.decoder)
+        X_model = model.map_rows(
+            lambda rows: model.decode_mean(rows.astype(model.dtype, copy=False)),
+            Z,
+            model.n_features,
+        )
+        return self._from_model_units(X_model)
 
     def sample(
         self,
         n_samples: int = 1,
         random_state: int | np.random.RandomState | None = None,
-    ) -> np.ndarray:
+        conditions: dict | None = None,
+    ):
         """Generate new rows: ``z ~ N(0, I)``, then ``x ~ p(x | z)``.
 
         Parameters
@@ -497,40 +661,75 @@ class VAETransformer(
             Number of rows to generate.
         random_state : int, RandomState instance or None, default=None
             Seed of the draws; pass an int for reproducible samples.
+        conditions : dict or None, default=None
+            ``{column: value}``: draw from ``p(x | column = value, ...)``.
+            Columns are named as in ``feature_names_in_`` (or by int index).
+            A categorical column takes a category seen at fit, a binary
+            column one of its two values, a numeric column any finite number
+            (imposed exactly). The latent codes come from importance
+            resampling: ``max(4096, 20 * n_samples)`` draws ``z ~ N(0, I)``
+            weighted by ``p(conditions | z)``, ``n_samples`` of them drawn by
+            weight; the other columns are then drawn from ``p(x | z)`` and
+            the conditioned ones set to their values. One pass, no rejection
+            loop. When the weights' effective sample size is below 50 (a
+            combination the model finds improbable) a UserWarning says so.
 
         Returns
         -------
-        X : ndarray of shape (n_samples, n_features)
-            Generated rows in the original feature scale (0/1 values for the
-            Bernoulli decoder).
+        X : ndarray or DataFrame of shape (n_samples, n_features)
+            Generated rows in the original units and of the fitted kind of
+            table (a DataFrame with the same columns, dtypes and categories
+            when ``fit`` saw one; 0/1 values for the Bernoulli decoder,
+            grey levels for the continuous Bernoulli).
         """
         check_is_fitted(self)
         check_n_samples(n_samples, type(self).__name__)
         rng = check_random_state(random_state)
         model = self._model
-        Z = self._as_model_dtype(rng.standard_normal((n_samples, model.n_components)))
-        mean = model.decode_mean(Z)
-        if self.decoder == "bernoulli":
-            return (rng.uniform(size=mean.shape) < mean).astype(mean.dtype)
-        noise = rng.standard_normal(mean.shape).astype(mean.dtype)
-        noise *= np.sqrt(model.variance())
-        mean += noise
-        return self._to_original(mean)
+        if conditions is None:
+            Z = rng.standard_normal((n_samples, model.n_components))
+            X_model = model.decode_sample(Z.astype(model.dtype), rng)
+            return self._from_model_units(X_model)
+        columns, values = parse_conditions(
+            conditions, model.likelihood, self._schema, self._labels()
+        )
+        X_condition = np.full((1, model.n_features), np.nan)
+        X_condition[0, columns] = values
+        X_condition = model.likelihood.to_model(X_condition, model.dtype)
+        Z, _ = conditional_latents(model, X_condition, n_samples, rng)
+        X_model = model.decode_sample(Z, rng)
+        X_model[:, columns] = X_condition[0, columns]
+        return self._from_model_units(X_model)
+
+    def _bounds(self, X):
+        X_model = self._to_model_units(X)
+        iwae, elbo = self._model.bounds(X_model, self._model.score_noise)
+        # Densities of standardised values, back to the original units: the
+        # Jacobian of each row's observed Gaussian cells.
+        gaussian = self._model._gaussian
+        if gaussian is not None:
+            observed = ~np.isnan(X_model[:, gaussian.columns])
+            jacobian = observed @ np.log(gaussian.scale.astype(np.float64))
+            iwae, elbo = iwae - jacobian, elbo - jacobian
+        return iwae, elbo
 
     def score_samples(self, X: ArrayLike) -> np.ndarray:
         """Importance-weighted lower bound on ``log p(x)`` of each row.
 
         The bound (IWAE, ``n_mc_samples`` draws) uses standard-normal draws
         fixed at fit time and shared by every row, so a row's score is
-        deterministic and does not depend on the other rows. For the Gaussian
-        decoder it is a density in the original units of ``X``. A row so far
-        from the training data that its bound overflows gets ``-1e300``, below
-        any computable score (never NaN or ``-inf``, so that
-        :func:`~sklearn.metrics.roc_auc_score` and model selection accept it).
+        deterministic and does not depend on the other rows. It is a density
+        in the original units of the numeric columns (a probability for the
+        binary and categorical ones). Of an incomplete row it bounds the
+        likelihood of the observed cells, ``log p(x_observed)``; a category
+        unseen at fit counts as missing. A row so far from the training data
+        that its bound overflows gets ``-1e300``, below any computable score
+        (never NaN or ``-inf``, so that :func:`~sklearn.metrics.roc_auc_score`
+        and model selection accept it).
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
             Rows to score.
 
         Returns
@@ -538,15 +737,11 @@ class VAETransformer(
         scores : ndarray of shape (n_samples,)
             Log-likelihood bounds (higher is more typical of the training data).
         """
-        Xs = self._validated(X)
-        iwae, _ = self._model.bounds(Xs, self._model.score_noise)
-        return np.fmax(iwae - log_jacobian(self.scale_), SCORE_FLOOR)
+        return np.fmax(self._bounds(X)[0], SCORE_FLOOR)
 
     def _elbo(self, X):
         """ELBO estimate of each row with the fixed draws (beta = 1)."""
-        Xs = self._validated(X)
-        _, elbo = self._model.bounds(Xs, self._model.score_noise)
-        return elbo - log_jacobian(self.scale_)
+        return self._bounds(X)[1]
 
     def score(self, X: ArrayLike, y: ArrayLike | None = None) -> float:
         """Mean importance-weighted log-likelihood bound of the rows.
@@ -556,7 +751,7 @@ class VAETransformer(
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
             Rows to score.
         y : None
             Ignored.
@@ -577,5 +772,7 @@ class VAETransformer(
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        tags.input_tags.allow_nan = True
+        tags.input_tags.categorical = True
         tags.non_deterministic = False
         return tags

@@ -101,7 +101,12 @@ def check_architecture(built, params):
     current["hidden_layer_sizes"] = tuple(
         check_hidden_sizes(params["hidden_layer_sizes"])
     )
-    if current["decoder"] == "bernoulli":
+    # decoder_variance shapes only Gaussian columns: a network without any
+    # (every numeric column Bernoulli, or none numeric) ignores it.
+    if current["decoder"] in ("bernoulli", "continuous_bernoulli") or (
+        current["decoder"] == built.get("decoder")
+        and built.get("decoder_variance", 0) is None
+    ):
         current["decoder_variance"] = None
     changed = [name for name in built if current[name] != built[name]]
     if changed:

@@ -427,9 +427,28 @@ def test_warm_start_and_partial_fit_continue_the_same_model():
     weights = vae._model.params[0]
     vae.fit(X)
     assert vae._model.params[0] is weights and vae.n_iter_ == 4
-    with pytest.raises(ValueError, match="has 10"):
+    with pytest.raises(ValueError, match="expecting 10 features"):
         vae.fit(X[:, :3])
     online = VAETransformer(**FAST)
     for _ in range(3):
         online.partial_fit(X)
     assert online.n_iter_ == 3 and len(online.loss_curve_) == 3
+
+
+@pytest.mark.slow
+def test_default_latent_features_are_about_as_good_as_pca_on_digits():
+    # The latent features of the defaults feed a linear classifier about as
+    # well as PCA's at the same width (sklearn's default 5 folds), and the
+    # defaults train to convergence (no ConvergenceWarning).
+    X, y = load_digits(return_X_y=True)
+    classifier = LogisticRegression(max_iter=2000)
+    pca = cross_val_score(make_pipeline(PCA(10), classifier), X, y).mean()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        vae = cross_val_score(
+            make_pipeline(VAETransformer(n_components=10, random_state=0), classifier),
+            X,
+            y,
+            error_score="raise",
+        ).mean()
+    assert vae > pca - 0.03, (vae, pca)

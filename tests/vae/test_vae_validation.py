@@ -86,7 +86,7 @@ def test_unchanged_architecture_passes_however_widths_are_spelled(built):
         ({"decoder_variance": 0.5}, "decoder_variance='learned' -> 0.5"),
         (
             {"decoder": "bernoulli"},
-            "decoder='gaussian' -> 'bernoulli', decoder_variance='learned' -> None",
+            "decoder='auto' -> 'bernoulli', decoder_variance='learned' -> None",
         ),
     ],
 )

@@ -1,0 +1,277 @@
+"""Tables for the VAE: column types, conditions, conditional draws, imputation.
+
+Rows here are the table seam's encoded matrices (:mod:`skmanifold_attn._table`:
+numeric values, category codes, NaN where missing) or the model units of
+:class:`~skmanifold_attn.vae._likelihoods.TableLikelihood`.
+"""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from scipy.special import logsumexp
+
+from ._likelihoods import Bernoulli, Categorical, build_likelihood
+
+# Conditional sampling draws this many latent proposals per requested row
+# (and at least MIN_PROPOSALS), weighs them by p(conditions | z) and
+# resamples: one pass, no rejection loop.
+PROPOSALS_PER_ROW = 20
+MIN_PROPOSALS = 4096
+
+# Below this effective sample size of the weighted proposals, conditional
+# samples rest on few latent codes: sample warns.
+MIN_EFFECTIVE_SAMPLE_SIZE = 50
+
+
+def column_types(X_enc, categorical, decoder):
+    """One column type name per column by the documented rule.
+
+    Categorical columns (from the seam) are ``"categorical"``. Numeric
+    columns follow ``decoder``: ``"auto"`` makes a column with exactly two
+    distinct observed values ``"bernoulli"`` and any other ``"gaussian"``;
+    the other values of ``decoder`` name the numeric columns' type.
+    """
+    kinds = []
+    for j in range(X_enc.shape[1]):
+        if categorical[j]:
+            kinds.append("categorical")
+        elif decoder == "auto":
+            values = X_enc[:, j]
+            distinct = np.unique(values[~np.isnan(values)])
+            kinds.append("bernoulli" if distinct.size == 2 else "gaussian")
+        else:
+            kinds.append(decoder)
+    return kinds
+
+
+def make_likelihood(X_enc, schema, decoder, decoder_variance, dtype, labels):
+    """The fitted :class:`TableLikelihood` of a training table.
+
+    Raises a ValueError for a column without any observed value (its
+    likelihood could not be learned: drop the column).
+    """
+    empty = np.flatnonzero(np.isnan(X_enc).all(axis=0))
+    if empty.size:
+        names = [labels[j] for j in empty]
+        raise ValueError(
+            f"Columns {names} have no observed value: the VAE cannot model a "
+            "column it never sees. Drop them (or impute them) before fitting."
+        )
+    categorical = (
+        np.zeros(X_enc.shape[1], bool) if schema is None else schema.categorical
+    )
+    n_categories = None if schema is None else schema.n_categories
+    likelihood = build_likelihood(
+        column_types(X_enc, categorical, decoder),
+        dtype,
+        n_categories=n_categories,
+        variance=decoder_variance,
+        two_values=decoder == "auto",
+        missing_indicators=bool(np.isnan(X_enc).any()),
+    )
+    likelihood.check(X_enc, decoder)
+    return likelihood.fit(X_enc)
+
+
+def parse_conditions(conditions, likelihood, schema, labels):
+    """Column indices and encoded values of ``sample``'s ``conditions``.
+
+    Parameters
+    ----------
+    conditions : dict
+        ``{column: value}``; a column is a feature name (fitted on a
+        DataFrame) or an int index.
+    likelihood : TableLikelihood
+        The fitted likelihood (its blocks say each column's type).
+    schema : TableSchema or None
+        The seam's schema (categories of categorical columns).
+    labels : list of str
+        Column names, or None without feature names.
+
+    Returns
+    -------
+    columns : ndarray of int
+    values : ndarray of float64
+        Encoded values (category codes for categorical columns).
+    """
+    if not isinstance(conditions, dict) or not conditions:
+        raise TypeError(
+            "conditions must be a non-empty dict {column: value}, got "
+            f"{conditions!r}."
+        )
+    n_features = likelihood.n_features
+    block_of = {}
+    for block in likelihood.blocks:
+        for column in block.columns:
+            block_of[int(column)] = block
+    columns, values = [], []
+    for key, value in conditions.items():
+        j = _column_index(key, labels, n_features)
+        if j in columns:
+            raise ValueError(f"conditions name column {key!r} twice.")
+        columns.append(j)
+        values.append(_encoded_value(key, value, block_of[j], schema, j))
+    return np.array(columns, dtype=np.intp), np.array(values, dtype=np.float64)
+
+
+def _column_index(key, labels, n_features):
+    if isinstance(key, str) and labels is not None and key in labels:
+        return labels.index(key)
+    if (
+        isinstance(key, Integral)
+        and not isinstance(key, (bool, np.bool_))
+        and -n_features <= key < n_features
+    ):
+        return int(key) % n_features
+    known = labels if labels is not None else f"indices 0..{n_features - 1}"
+    raise ValueError(
+        f"conditions name column {key!r}, which the estimator was not fitted "
+        f"on; known columns: {known}."
+    )
+
+
+def _encoded_value(key, value, block, schema, j):
+    if isinstance(block, Categorical):
+        categories = schema.categories[j]
+        matches = [i for i, c in enumerate(categories) if _same(c, value)]
+        if not matches:
+            shown = list(categories[:20]) + (["..."] if len(categories) > 20 else [])
+            raise ValueError(
+                f"conditions[{key!r}] = {value!r} is not a category seen at fit; "
+                f"the categories are {shown}."
+            )
+        return float(matches[0])
+    if (
+        isinstance(value, (bool, np.bool_))
+        or not isinstance(value, Real)
+        or not np.isfinite(value)
+    ):
+        raise ValueError(
+            f"conditions[{key!r}] must be a finite number (column {key!r} is "
+            f"numeric), got {value!r}."
+        )
+    value = float(value)
+    if isinstance(block, Bernoulli) and block.two_values:
+        position = list(block.columns).index(j)
+        low = float(block.loc[position])
+        high = low + float(block.scale[position])
+        if value not in (low, high):
+            raise ValueError(
+                f"conditions[{key!r}] = {value!r}, but column {key!r} is binary "
+                f"with values {low:g} and {high:g}."
+            )
+    elif block.name in ("bernoulli", "continuous_bernoulli") and not 0 <= value <= 1:
+        raise ValueError(
+            f"conditions[{key!r}] = {value!r} is outside [0, 1], the range of "
+            f"column {key!r}."
+        )
+    return value
+
+
+def _same(category, value):
+    if isinstance(value, (bool, np.bool_)) != isinstance(category, (bool, np.bool_)):
+        return False
+    try:
+        return bool(category == value)
+    except (TypeError, ValueError):
+        return False
+
+
+def conditional_latents(model, X_condition, n_samples, rng):
+    """Latent codes drawn from ``p(z | conditions)`` by importance resampling.
+
+    ``z_m ~ N(0, I)`` for ``M = max(MIN_PROPOSALS, PROPOSALS_PER_ROW *
+    n_samples)`` proposals, weighted by ``p(conditions | z_m)`` (the decoder's
+    likelihood of the conditioned cells alone), then ``n_samples`` of them
+    resampled with probability proportional to the weights.
+
+    Parameters
+    ----------
+    model : VAENetwork
+    X_condition : ndarray of shape (1, n_features)
+        Model units, the conditioned cells set and NaN elsewhere.
+    n_samples : int
+    rng : numpy.random.RandomState
+
+    Returns
+    -------
+    Z : ndarray of shape (n_samples, n_components)
+    effective_sample_size : float
+        ``(sum w)^2 / sum w^2`` of the proposals' weights.
+    """
+    n_proposals = max(MIN_PROPOSALS, PROPOSALS_PER_ROW * n_samples)
+    Z = rng.standard_normal((n_proposals, model.n_components)).astype(model.dtype)
+
+    def log_weight(rows):
+        X = np.broadcast_to(X_condition, (rows.shape[0], X_condition.shape[1]))
+        return model.log_likelihood(np.ascontiguousarray(X), rows)[:, None]
+
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        log_w = model.map_rows(log_weight, Z, 1)[:, 0].astype(np.float64)
+    log_w[np.isnan(log_w)] = -np.inf
+    if not np.isfinite(log_w).any():
+        raise ValueError(
+            "The model gives the conditions no probability at any of "
+            f"{n_proposals} latent draws; they are too improbable to sample."
+        )
+    w = np.exp(log_w - logsumexp(log_w))
+    ess = float(1.0 / np.sum(w * w))
+    if ess < MIN_EFFECTIVE_SAMPLE_SIZE:
+        warnings.warn(
+            f"The conditions are improbable under the model: the {n_proposals} "
+            f"latent proposals have an effective sample size of {ess:.1f} "
+            f"(below {MIN_EFFECTIVE_SAMPLE_SIZE}), so the conditional samples "
+            "rest on few latent codes and may be poor.",
+            UserWarning,
+            stacklevel=3,
+        )
+    chosen = rng.choice(n_proposals, size=n_samples, p=w)
+    return Z[chosen], ess
+
+
+def importance_impute(model, X_model, n_draws, rng):
+    """Fill the missing cells of model-unit rows by importance weighting.
+
+    For each row, ``n_draws`` codes ``z_k ~ q(z | x_observed)`` get the
+    self-normalised weights ``w_k`` of ``p(x_observed | z_k) p(z_k) /
+    q(z_k | x_observed)`` (MIWAE, Mattei & Frellsen, 2019). A missing numeric
+    cell becomes ``sum_k w_k E[x | z_k]``; a missing categorical or binary
+    cell the value of highest ``sum_k w_k p(x | z_k)``.
+
+    Returns a copy of ``X_model`` (model units) with no NaN.
+    """
+    likelihood = model.likelihood
+    out_rows = X_model.copy()
+    missing = np.isnan(X_model)
+    rows = np.flatnonzero(missing.any(axis=1))
+    chunk = max(1, (1 << 20) // (n_draws * max(likelihood.width, 1)))
+    for start in range(0, rows.size, chunk):
+        index = rows[start : start + chunk]
+        X = X_model[index]
+        noise = rng.standard_normal((n_draws, model.n_components))
+        noise = noise.astype(model.dtype)
+        with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+            mean, log_var = model.encode(X)
+            Z = mean[None] + np.exp(0.5 * log_var)[None] * noise[:, None, :]
+            log_w = model.log_weights(X, noise)  # (n_draws, n_rows)
+        log_w[~np.isfinite(log_w)] = -np.inf
+        w = np.exp(log_w - logsumexp(log_w, axis=0, keepdims=True))
+        w[:, ~np.isfinite(w).all(axis=0)] = 1.0 / n_draws
+        out = model.decode(Z)  # (n_draws, n_rows, width)
+        filled = np.empty_like(X)
+        for block, cols in zip(likelihood.blocks, likelihood.slices, strict=True):
+            block_out = out[..., cols]
+            if isinstance(block, Categorical):
+                p = np.exp(block.log_softmax(block_out))
+                value = np.einsum("kn,knc->nc", w, p).argmax(axis=1)[:, None]
+            elif isinstance(block, Bernoulli) and block.two_values:
+                p = np.einsum("kn,knc->nc", w, block.probability(block_out))
+                value = (p > 0.5).astype(X.dtype)
+            else:
+                value = np.einsum("kn,knc->nc", w, block.mean(block_out))
+            filled[:, block.columns] = value
+        hole = missing[index]
+        X[hole] = filled[hole]
+        out_rows[index] = X
+    return out_rows

@@ -26,7 +26,7 @@ from .manifold import (
     NeighborhoodPreservingEmbedding,
 )
 from .metrics import trustworthiness
-from .vae import VAETransformer
+from .vae import VAEImputer, VAETransformer
 
 
 @dataclass(frozen=True)
@@ -146,6 +146,43 @@ def _vae_pipeline(random_state):
     )
 
 
+# Share of the pixels the imputer row removes before imputing them.
+DEMO_HOLES = 0.2
+
+
+def remove_pixels(X):
+    """``X`` with ``DEMO_HOLES`` of its cells set missing (a fixed pattern)."""
+    X = np.array(X, dtype=np.float64)
+    X[np.random.RandomState(0).uniform(size=X.shape) < DEMO_HOLES] = np.nan
+    return X
+
+
+def _imputer_pipeline(random_state):
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    # A fifth of the pixels removed, filled by the VAE, then PCA(10) as the
+    # reference row's embedding: the accuracy shows what the imputation
+    # keeps of the digits.
+    return Pipeline(
+        [
+            ("holes", FunctionTransformer(remove_pixels)),
+            (
+                "embed",
+                VAEImputer(
+                    hidden_layer_sizes=(64,),
+                    batch_size=64,
+                    max_iter=30,
+                    n_draws=20,
+                    random_state=random_state,
+                ),
+            ),
+            ("pca", PCA(n_components=10, random_state=random_state)),
+            ("clf", LogisticRegression(max_iter=2000, random_state=random_state)),
+        ]
+    )
+
+
 DEMO_CASES = [
     DemoCase(
         name="PCA (reference)",
@@ -200,6 +237,13 @@ DEMO_CASES = [
         make_pipeline=_vae_pipeline,
         param_grid={"embed__n_components": [2, 8]},
         aliases=("VAE",),
+    ),
+    DemoCase(
+        name="VAEImputer (20% holes) + PCA(10)",
+        estimator_class=VAEImputer,
+        make_pipeline=_imputer_pipeline,
+        param_grid={"embed__n_components": [2, 8]},
+        aliases=("imputer",),
     ),
 ]
 

@@ -115,6 +115,7 @@ GRIDS = {
     "NeighborhoodPreservingEmbedding": {"n_neighbors": [5, 10]},
     "AttentionPooling": {"embed_dim": [8, 16]},
     "VAETransformer": {"n_components": [2, 4]},
+    "VAEImputer": {"n_components": [1, 2]},
 }
 
 

@@ -419,7 +419,7 @@ class VAEImputer(NeuralTrainingMixin, TransformerMixin, BaseEstimator):
             self, self._schema, self._placeholder_to_nan(X), dtype=np.float64
         )
 
-    def transform(self, X: ArrayLike):
+    def transform(self, X: ArrayLike) -> ArrayLike:
         """Fill the missing cells of ``X``.
 
         Parameters
@@ -499,7 +499,9 @@ class VAEImputer(NeuralTrainingMixin, TransformerMixin, BaseEstimator):
             names = np.asarray([f"x{j}" for j in range(self.n_features_in_)], object)
         return names
 
-    def get_feature_names_out(self, input_features=None):
+    def get_feature_names_out(
+        self, input_features: ArrayLike | None = None
+    ) -> np.ndarray:
         """Names of the output columns.
 
         Parameters

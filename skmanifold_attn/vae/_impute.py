@@ -67,8 +67,8 @@ def _fill_chunk(model, X, noise):
         if isinstance(block, Categorical):
             probs = np.exp(block.log_softmax(part).astype(np.float64))
             value = (w * probs).sum(axis=0).argmax(axis=1)[:, None]
-        elif isinstance(block, Bernoulli):
-            probs = block.mean(part).astype(np.float64)
+        elif isinstance(block, Bernoulli) and block.two_values:
+            probs = block.probability(part).astype(np.float64)
             value = ((w * probs).sum(axis=0) > 0.5).astype(np.float64)
         else:
             value = (w * block.mean(part).astype(np.float64)).sum(axis=0)

@@ -24,6 +24,7 @@ from .._table import (
 from ._impute import impute
 from ._likelihoods import build_likelihood
 from ._model import VAENetwork
+from ._tabular import column_types
 from ._validation import check_hidden_sizes
 
 if TYPE_CHECKING:  # typing_extensions ships with the type checkers
@@ -41,14 +42,16 @@ class VAEImputer(NeuralTrainingMixin, TransformerMixin, BaseEstimator):
     A VAE is trained on the incomplete rows, each missing cell left out of
     the likelihood and fed to the encoder as zero (numeric columns are
     standardised, categorical ones one-hot; MIWAE, [1]_) along with one
-    missing-cell indicator per column. A numeric column
-    has a Gaussian likelihood with a learned variance, a categorical column a
-    softmax over its categories. A missing cell is then filled with its
-    importance-weighted conditional expectation given the row's observed
-    cells: ``n_draws`` latent codes from the encoder's posterior, weighted by
-    ``p(x_obs | z) p(z) / q(z | x_obs)``; a numeric cell gets the weighted
-    mean of the decoder's means, a categorical cell the category of highest
-    weighted probability.
+    missing-cell indicator per column. The column types follow
+    :class:`VAETransformer`'s ``decoder="auto"`` rule: a categorical column
+    has a softmax over its categories, a numeric column of exactly two
+    distinct values a Bernoulli likelihood over them, any other numeric
+    column a Gaussian with a learned variance. A missing cell is then filled
+    with its importance-weighted conditional expectation given the row's
+    observed cells: ``n_draws`` latent codes from the encoder's posterior,
+    weighted by ``p(x_obs | z) p(z) / q(z | x_obs)``; a Gaussian cell gets
+    the weighted mean of the decoder's means, a categorical or binary cell
+    the value of highest weighted probability.
 
     Parameters
     ----------
@@ -377,15 +380,14 @@ class VAEImputer(NeuralTrainingMixin, TransformerMixin, BaseEstimator):
                     "VAEImputer needs at least one column with an observed "
                     "value; every column of X is entirely missing."
                 )
-            n_categories = self._schema.n_categories[self.valid_features_]
-            kinds = [
-                "categorical" if self.categorical_[j] else "gaussian"
-                for j in self.valid_features_
-            ]
+            X_valid = X_enc[:, self.valid_features_]
             self._likelihood = build_likelihood(
-                kinds, np.float64, n_categories=n_categories, missing_indicators=True
-            )
-            self._likelihood.fit(X_enc[:, self.valid_features_])
+                column_types(X_valid, self.categorical_[self.valid_features_], "auto"),
+                np.float64,
+                n_categories=self._schema.n_categories[self.valid_features_],
+                two_values=True,
+                missing_indicators=True,
+            ).fit(X_valid)
             self.indicator_ = (
                 MissingIndicator(error_on_new=False).fit(X_enc)
                 if self.add_indicator

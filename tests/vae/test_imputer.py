@@ -90,6 +90,19 @@ def test_categorical_features_on_a_numpy_array():
     assert set(out[:, 1]) <= {0.0, 1.0, 2.0}
 
 
+def test_binary_numeric_column_imputed_with_one_of_its_two_values():
+    rng = np.random.RandomState(0)
+    z = rng.normal(size=200)
+    X = np.column_stack([z, np.where(z > 0, 5.0, 2.0), z + 0.1 * rng.normal(size=200)])
+    X[::4, 1] = np.nan
+    imputer = VAEImputer(**{**SMALL, "max_iter": 60}).fit(X)
+    out = imputer.transform(X)
+    assert set(np.unique(out[:, 1])) == {2.0, 5.0}
+    # The column follows the sign of the others: most holes are right.
+    right = out[::4, 1] == np.where(z[::4] > 0, 5.0, 2.0)
+    assert right.mean() > 0.8
+
+
 def test_missing_values_placeholder_matches_nan():
     X = _numeric()
     placeholder = np.where(np.isnan(X), -999.0, X)

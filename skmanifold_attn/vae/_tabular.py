@@ -15,7 +15,8 @@ from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import check_is_fitted
 
 from .._table import decode_table, fit_table, transform_table
-from ._likelihoods import Bernoulli, Categorical, build_likelihood
+from ._likelihoods import Bernoulli, Categorical
+from ._table_likelihood import build_likelihood
 
 # Conditional sampling draws this many latent proposals per requested row
 # (and at least MIN_PROPOSALS), weighs them by p(conditions | z) and
@@ -406,10 +407,10 @@ class TableMixin:
         X_model = self._to_model_units(X)
         iwae, elbo = self._model.bounds(X_model, self._model.score_noise)
         # Densities of standardised values, back to the original units: the
-        # Jacobian of each row's observed Gaussian cells.
-        gaussian = self._model._gaussian
-        if gaussian is not None:
-            observed = ~np.isnan(X_model[:, gaussian.columns])
-            jacobian = observed @ np.log(gaussian.scale.astype(np.float64))
-            iwae, elbo = iwae - jacobian, elbo - jacobian
+        # Jacobian of each row's observed standardised cells.
+        for block in self._model.likelihood.blocks:
+            if block.standardises:
+                observed = ~np.isnan(X_model[:, block.columns])
+                jacobian = observed @ np.log(block.scale.astype(np.float64))
+                iwae, elbo = iwae - jacobian, elbo - jacobian
         return iwae, elbo

@@ -95,15 +95,18 @@ class VAETransformer(
     activation : {"relu", "tanh", "logistic", "identity"}, default="relu"
         Activation of the hidden layers.
 
-    decoder : {"auto", "gaussian", "bernoulli", "continuous_bernoulli"}, \
-            default="auto"
+    decoder : {"auto", "gaussian", "gaussian_mixture", "bernoulli", \
+            "continuous_bernoulli"}, default="auto"
         Likelihood ``p(x|z)`` of the numeric columns (categorical columns
         always get a categorical softmax). ``"auto"`` picks one per column:
         a column with exactly two distinct values gets a Bernoulli (its
         smaller value is 0, the larger 1), any other a Gaussian.
         ``"gaussian"`` makes every numeric column Gaussian; it standardises
         each column internally (so raw scales work) and undoes it on the way
-        out. ``"bernoulli"`` needs every value in [0, 1] (grey levels are
+        out. ``"gaussian_mixture"`` models every numeric column by a
+        mixture of 5 Gaussians whose weights and means the decoder outputs
+        (multi-modal columns keep their modes; about 10 decoder outputs per
+        column). ``"bernoulli"`` needs every value in [0, 1] (grey levels are
         allowed, the loss is then the binary cross-entropy, but samples are
         0 or 1); ``"continuous_bernoulli"`` is the proper density of values
         in [0, 1], whose samples are grey levels.
@@ -194,8 +197,9 @@ class VAETransformer(
         two-valued column's values, 1 otherwise.
 
     column_types_ : ndarray of str, shape (n_features,)
-        The likelihood of each column: ``"gaussian"``, ``"bernoulli"``,
-        ``"continuous_bernoulli"`` or ``"categorical"``.
+        The likelihood of each column: ``"gaussian"``,
+        ``"gaussian_mixture"``, ``"bernoulli"``, ``"continuous_bernoulli"``
+        or ``"categorical"``.
 
     decoder_variance_ : ndarray of shape (n_features,) or None
         Variance of the Gaussian columns in the original units (NaN for
@@ -283,7 +287,9 @@ class VAETransformer(
        Autoregressive Flow", NeurIPS 2016 (free bits).
     .. [5] G. Loaiza-Ganem and J. P. Cunningham, "The continuous Bernoulli:
        fixing a pervasive error in variational autoencoders", NeurIPS 2019.
-    .. [6] P.-A. Mattei and J. Frellsen, "MIWAE: Deep Generative Modelling and
+    .. [6] L. Xu, M. Skoularidou, A. Cuesta-Infante and K. Veeramachaneni,
+       "Modeling Tabular data using Conditional GAN", NeurIPS 2019 (TVAE).
+    .. [7] P.-A. Mattei and J. Frellsen, "MIWAE: Deep Generative Modelling and
        Imputation of Incomplete Data Sets", ICML 2019.
 
     Examples
@@ -314,7 +320,15 @@ class VAETransformer(
         ],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "decoder": [
-            StrOptions({"auto", "gaussian", "bernoulli", "continuous_bernoulli"})
+            StrOptions(
+                {
+                    "auto",
+                    "gaussian",
+                    "gaussian_mixture",
+                    "bernoulli",
+                    "continuous_bernoulli",
+                }
+            )
         ],
         "categorical_features": CATEGORICAL_FEATURES_CONSTRAINT,
         "decoder_variance": [

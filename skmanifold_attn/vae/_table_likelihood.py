@@ -14,6 +14,7 @@ from ._likelihoods import (
     Categorical,
     ContinuousBernoulli,
     Gaussian,
+    Likelihood,
 )
 from ._mixture import GaussianMixture
 
@@ -61,6 +62,25 @@ class TableLikelihood:
         )
         self.params = [p for b in self.blocks for p in b.params]
         self.grads = [g for b in self.blocks for g in b.grads]
+        # Each block's columns as a slice where they are contiguous (views,
+        # no copies, in the training loop).
+        self._index = []
+        for block in self.blocks:
+            first, last = block.columns[0], block.columns[-1]
+            contiguous = np.array_equal(block.columns, np.arange(first, last + 1))
+            self._index.append(slice(first, last + 1) if contiguous else block.columns)
+        # The encoder's input is the rows themselves when every block feeds
+        # its values as they are, in column order, without indicators.
+        self._plain_input = (
+            not self.missing_indicators
+            and all(
+                type(block).encoder_input is Likelihood.encoder_input
+                and isinstance(index, slice)
+                for block, index in zip(self.blocks, self._index, strict=True)
+            )
+            and [b.columns[0] for b in self.blocks]
+            == sorted(b.columns[0] for b in self.blocks)
+        )
         self.kinds = [None] * n_features
         for block in self.blocks:
             for column in block.columns:
@@ -146,11 +166,13 @@ class TableLikelihood:
     def encoder_input(self, X):
         """Encoder input of model-unit rows (NaN where missing)."""
         X0, observed = self.split_missing(X)
+        if self._plain_input:
+            return X0
         parts = []
-        for block in self.blocks:
-            part = block.encoder_input(X0[:, block.columns])
+        for block, index in zip(self.blocks, self._index, strict=True):
+            part = block.encoder_input(X0[:, index])
             if isinstance(block, Categorical):
-                part = part * observed[:, block.columns]
+                part = part * observed[:, index]
             parts.append(part)
         if self.missing_indicators:
             parts.append(1 - observed)
@@ -161,9 +183,11 @@ class TableLikelihood:
         X0, observed = self.split_missing(X)
         nll = np.zeros(X.shape[0], dtype=X.dtype)
         grad = np.empty_like(out)
-        for block, cols in zip(self.blocks, self.slices, strict=True):
+        for block, cols, index in zip(
+            self.blocks, self.slices, self._index, strict=True
+        ):
             block_nll, grad[:, cols] = block.nll_and_grad(
-                X0[:, block.columns], out[:, cols], observed[:, block.columns]
+                X0[:, index], out[:, cols], observed[:, index]
             )
             nll += block_nll
         return nll, grad
@@ -188,9 +212,11 @@ class TableLikelihood:
         """``log p(x_observed | z)`` per row (missing cells left out)."""
         X0, observed = self.split_missing(X)
         total = np.zeros(out.shape[:-1], dtype=out.dtype)
-        for block, cols in zip(self.blocks, self.slices, strict=True):
-            cells = block.log_prob_cells(X0[:, block.columns], out[..., cols])
-            total += (cells * observed[:, block.columns]).sum(axis=-1)
+        for block, cols, index in zip(
+            self.blocks, self.slices, self._index, strict=True
+        ):
+            cells = block.log_prob_cells(X0[:, index], out[..., cols])
+            total += (cells * observed[:, index]).sum(axis=-1)
         return total
 
     def mean(self, out):

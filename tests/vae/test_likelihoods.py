@@ -239,6 +239,11 @@ def test_missing_indicators_widen_the_encoder_input():
     table = build_likelihood(["gaussian"] * 3, np.float64, missing_indicators=True)
     X = np.array([[0.5, np.nan, 1.0]])
     np.testing.assert_array_equal(table.encoder_input(X), [[0.5, 0.0, 1.0, 0, 1, 0]])
+    # Without indicators and categories, complete rows are their own input.
+    plain = build_likelihood(["gaussian", "gaussian", "bernoulli"], np.float64)
+    X = np.array([[0.5, -1.0, 1.0]])
+    assert plain.encoder_input(X) is X
+    np.testing.assert_array_equal(plain.encoder_input(X * np.nan), [[0.0, 0.0, 0.0]])
 
 
 def test_unseen_categories_become_missing_in_model_units():

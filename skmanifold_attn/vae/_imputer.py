@@ -22,8 +22,8 @@ from .._table import (
     transform_table,
 )
 from ._impute import impute
-from ._likelihoods import build_likelihood
 from ._model import VAENetwork
+from ._table_likelihood import build_likelihood
 from ._tabular import column_types
 from ._validation import check_hidden_sizes
 

@@ -19,8 +19,9 @@ import numpy as np
 
 from .._nn._layers import mlp
 from ._iwae import iwae_and_elbo, log_importance_weights
-from ._likelihoods import VARIANCE_FLOOR, Gaussian, build_likelihood
+from ._likelihoods import VARIANCE_FLOOR, Gaussian
 from ._losses import free_bits_mask, kl_standard_normal
+from ._table_likelihood import build_likelihood
 
 __all__ = ["LOG_VAR_BOUND", "VARIANCE_FLOOR", "VAENetwork"]
 
@@ -127,6 +128,9 @@ class VAENetwork:
             rng=rng,
             dtype=dtype,
         )
+        bias = likelihood.initial_output_bias()
+        if bias is not None:
+            self.decoder_net.params[-1][:] = bias
         self.params = self.encoder_net.params + self.decoder_net.params
         self.grads = self.encoder_net.grads + self.decoder_net.grads
         self.penalized = self.encoder_net.penalized + self.decoder_net.penalized

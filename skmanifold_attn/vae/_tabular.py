@@ -10,8 +10,13 @@ from numbers import Integral, Real
 
 import numpy as np
 from scipy.special import logsumexp
+from sklearn.utils import check_random_state
+from sklearn.utils._set_output import _get_output_config
+from sklearn.utils.validation import check_is_fitted
 
-from ._likelihoods import Bernoulli, Categorical, build_likelihood
+from .._table import decode_table, fit_table, transform_table
+from ._likelihoods import Bernoulli, Categorical
+from ._table_likelihood import build_likelihood
 
 # Conditional sampling draws this many latent proposals per requested row
 # (and at least MIN_PROPOSALS), weighs them by p(conditions | z) and
@@ -275,3 +280,137 @@ def importance_impute(model, X_model, n_draws, rng):
         X[hole] = filled[hole]
         out_rows[index] = X
     return out_rows
+
+
+class TableMixin:
+    """The VAE estimator's way between tables and the model's units.
+
+    Needs ``_model`` (a fitted :class:`VAENetwork`), ``_schema`` (the table
+    seam's schema), ``categorical_features`` and ``decoder``. The methods
+    :meth:`_to_model_units`, :meth:`_from_model_units` and
+    :meth:`_impute_model_units` are the private API of imputers built on the
+    fitted VAE.
+    """
+
+    def _labels(self):
+        names = getattr(self, "feature_names_in_", None)
+        return None if names is None else [str(name) for name in names]
+
+    def _encode_input(self, X, first):
+        """The seam's encoded matrix of ``X`` (a new schema when ``first``)."""
+        if first:
+            X_enc, self._schema = fit_table(
+                self,
+                X,
+                self.categorical_features,
+                dtype=[np.float64, np.float32],
+                ensure_min_samples=2,
+            )
+            return X_enc
+        return transform_table(self, self._schema, X, dtype=[np.float64, np.float32])
+
+    def _variance_in_original_units(self):
+        gaussian = self._model._gaussian
+        if gaussian is None:
+            return None
+        out = np.full(self._model.n_features, np.nan)
+        scale = gaussian.scale.astype(np.float64)
+        with np.errstate(over="ignore", under="ignore"):
+            out[gaussian.columns] = gaussian.variance().astype(np.float64) * scale**2
+        return out
+
+    def _to_model_units(self, X):
+        """Rows of a table in model units, NaN where missing (private API).
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+            Rows like the training rows (checked as ``transform`` checks
+            them); a category unseen at fit counts as missing.
+
+        Returns
+        -------
+        X_model : ndarray of shape (n_samples, n_features)
+            In the model's dtype: Gaussian columns standardised, binary
+            columns mapped to {0, 1}, categorical columns as codes, NaN in
+            missing cells. The input of ``_model.encode``,
+            ``_model.log_weights`` and :meth:`_impute_model_units`.
+        """
+        check_is_fitted(self)
+        X_enc = self._encode_input(X, first=False)
+        likelihood = self._model.likelihood
+        likelihood.check(X_enc, self.decoder)
+        return likelihood.to_model(X_enc, self._model.dtype)
+
+    def _from_model_units(self, X_model):
+        """Model-unit rows back to a table of the fitted kind (private API).
+
+        Parameters
+        ----------
+        X_model : ndarray of shape (n_samples, n_features)
+            Model units (overwritten).
+
+        Returns
+        -------
+        X : ndarray or DataFrame
+            Of the kind ``fit`` saw (pandas or polars DataFrame with the same
+            columns, dtypes and categories; an ndarray otherwise), unless
+            ``set_output`` asks for pandas or polars.
+        """
+        X_data = self._model.likelihood.to_data(X_model)
+        out = decode_table(self._schema, X_data)
+        if isinstance(out, np.ndarray) and out.dtype != object:
+            out = out.astype(self._model.dtype, copy=False)
+        dense = _get_output_config("transform", self)["dense"]
+        if dense != "default" and isinstance(out, np.ndarray):
+            names = self._labels() or [f"x{j}" for j in range(out.shape[1])]
+            if dense == "pandas":
+                import pandas as pd
+
+                out = pd.DataFrame(out, columns=names)
+            else:
+                import polars as pl
+
+                out = pl.DataFrame(out, schema=names, orient="row")
+        return out
+
+    def _impute_model_units(self, X_model, n_draws=100, random_state=None):
+        """Fill missing cells by importance-weighted draws (private API).
+
+        For each incomplete row, ``n_draws`` codes from ``q(z | x_observed)``
+        are weighted by ``p(x_observed | z) p(z) / q(z | x_observed)``
+        (MIWAE); a missing numeric cell gets the weighted mean of the
+        decoder means, a missing categorical or binary cell the value of
+        highest weighted probability.
+
+        Parameters
+        ----------
+        X_model : ndarray of shape (n_samples, n_features)
+            Model units with NaN where missing (see :meth:`_to_model_units`).
+        n_draws : int, default=100
+            Importance draws per row.
+        random_state : int, RandomState instance or None, default=None
+            Seed of the draws.
+
+        Returns
+        -------
+        X_filled : ndarray of shape (n_samples, n_features)
+            A copy in model units without NaN; pass it to
+            :meth:`_from_model_units` for a table, or to
+            ``_model.likelihood.to_data`` for the seam's encoded matrix.
+        """
+        check_is_fitted(self)
+        rng = check_random_state(random_state)
+        return importance_impute(self._model, X_model, n_draws, rng)
+
+    def _bounds(self, X):
+        X_model = self._to_model_units(X)
+        iwae, elbo = self._model.bounds(X_model, self._model.score_noise)
+        # Densities of standardised values, back to the original units: the
+        # Jacobian of each row's observed standardised cells.
+        for block in self._model.likelihood.blocks:
+            if block.standardises:
+                observed = ~np.isnan(X_model[:, block.columns])
+                jacobian = observed @ np.log(block.scale.astype(np.float64))
+                iwae, elbo = iwae - jacobian, elbo - jacobian
+        return iwae, elbo

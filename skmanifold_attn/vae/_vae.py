@@ -15,7 +15,6 @@ from sklearn.base import (
 )
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from .._docstrings import fill_doc
@@ -23,15 +22,12 @@ from .._nn._layers import ACTIVATIONS
 from .._nn._training import NeuralTrainingMixin
 from .._table import (
     CATEGORICAL_FEATURES_CONSTRAINT,
-    decode_table,
-    fit_table,
-    transform_table,
 )
 from ._losses import kl_standard_normal
 from ._model import VAENetwork
 from ._tabular import (
+    TableMixin,
     conditional_latents,
-    importance_impute,
     make_likelihood,
     parse_conditions,
 )
@@ -60,6 +56,7 @@ SCORE_FLOOR = -1e300
 
 @fill_doc
 class VAETransformer(
+    TableMixin,
     ClassNamePrefixFeaturesOutMixin,
     NeuralTrainingMixin,
     TransformerMixin,
@@ -98,15 +95,18 @@ class VAETransformer(
     activation : {"relu", "tanh", "logistic", "identity"}, default="relu"
         Activation of the hidden layers.
 
-    decoder : {"auto", "gaussian", "bernoulli", "continuous_bernoulli"}, \
-            default="auto"
+    decoder : {"auto", "gaussian", "gaussian_mixture", "bernoulli", \
+            "continuous_bernoulli"}, default="auto"
         Likelihood ``p(x|z)`` of the numeric columns (categorical columns
         always get a categorical softmax). ``"auto"`` picks one per column:
         a column with exactly two distinct values gets a Bernoulli (its
         smaller value is 0, the larger 1), any other a Gaussian.
         ``"gaussian"`` makes every numeric column Gaussian; it standardises
         each column internally (so raw scales work) and undoes it on the way
-        out. ``"bernoulli"`` needs every value in [0, 1] (grey levels are
+        out. ``"gaussian_mixture"`` models every numeric column by a
+        mixture of 5 Gaussians whose weights and means the decoder outputs
+        (multi-modal columns keep their modes; about 10 decoder outputs per
+        column). ``"bernoulli"`` needs every value in [0, 1] (grey levels are
         allowed, the loss is then the binary cross-entropy, but samples are
         0 or 1); ``"continuous_bernoulli"`` is the proper density of values
         in [0, 1], whose samples are grey levels.
@@ -197,8 +197,9 @@ class VAETransformer(
         two-valued column's values, 1 otherwise.
 
     column_types_ : ndarray of str, shape (n_features,)
-        The likelihood of each column: ``"gaussian"``, ``"bernoulli"``,
-        ``"continuous_bernoulli"`` or ``"categorical"``.
+        The likelihood of each column: ``"gaussian"``,
+        ``"gaussian_mixture"``, ``"bernoulli"``, ``"continuous_bernoulli"``
+        or ``"categorical"``.
 
     decoder_variance_ : ndarray of shape (n_features,) or None
         Variance of the Gaussian columns in the original units (NaN for
@@ -286,7 +287,9 @@ class VAETransformer(
        Autoregressive Flow", NeurIPS 2016 (free bits).
     .. [5] G. Loaiza-Ganem and J. P. Cunningham, "The continuous Bernoulli:
        fixing a pervasive error in variational autoencoders", NeurIPS 2019.
-    .. [6] P.-A. Mattei and J. Frellsen, "MIWAE: Deep Generative Modelling and
+    .. [6] L. Xu, M. Skoularidou, A. Cuesta-Infante and K. Veeramachaneni,
+       "Modeling Tabular data using Conditional GAN", NeurIPS 2019 (TVAE).
+    .. [7] P.-A. Mattei and J. Frellsen, "MIWAE: Deep Generative Modelling and
        Imputation of Incomplete Data Sets", ICML 2019.
 
     Examples
@@ -317,7 +320,15 @@ class VAETransformer(
         ],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "decoder": [
-            StrOptions({"auto", "gaussian", "bernoulli", "continuous_bernoulli"})
+            StrOptions(
+                {
+                    "auto",
+                    "gaussian",
+                    "gaussian_mixture",
+                    "bernoulli",
+                    "continuous_bernoulli",
+                }
+            )
         ],
         "categorical_features": CATEGORICAL_FEATURES_CONSTRAINT,
         "decoder_variance": [
@@ -410,23 +421,6 @@ class VAETransformer(
         model.free_bits = float(self.free_bits)
         return model
 
-    def _labels(self):
-        names = getattr(self, "feature_names_in_", None)
-        return None if names is None else [str(name) for name in names]
-
-    def _encode_input(self, X, first):
-        """The seam's encoded matrix of ``X`` (a new schema when ``first``)."""
-        if first:
-            X_enc, self._schema = fit_table(
-                self,
-                X,
-                self.categorical_features,
-                dtype=[np.float64, np.float32],
-                ensure_min_samples=2,
-            )
-            return X_enc
-        return transform_table(self, self._schema, X, dtype=[np.float64, np.float32])
-
     def _train_vae(self, X, incremental):
         first = self._is_first_pass(incremental)
         X_enc = self._encode_input(X, first)
@@ -466,16 +460,6 @@ class VAETransformer(
         self.decoder_variance_ = self._variance_in_original_units()
         return self
 
-    def _variance_in_original_units(self):
-        gaussian = self._model._gaussian
-        if gaussian is None:
-            return None
-        out = np.full(self._model.n_features, np.nan)
-        scale = gaussian.scale.astype(np.float64)
-        with np.errstate(over="ignore", under="ignore"):
-            out[gaussian.columns] = gaussian.variance().astype(np.float64) * scale**2
-        return out
-
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: ArrayLike, y: ArrayLike | None = None) -> Self:
         """Train the VAE on ``X``.
@@ -514,90 +498,6 @@ class VAETransformer(
         return self._train_vae(X, incremental=True)
 
     # -- using the fitted model -------------------------------------------
-
-    def _to_model_units(self, X):
-        """Rows of a table in model units, NaN where missing (private API).
-
-        Parameters
-        ----------
-        X : {array-like, DataFrame} of shape (n_samples, n_features)
-            Rows like the training rows (checked as ``transform`` checks
-            them); a category unseen at fit counts as missing.
-
-        Returns
-        -------
-        X_model : ndarray of shape (n_samples, n_features)
-            In the model's dtype: Gaussian columns standardised, binary
-            columns mapped to {0, 1}, categorical columns as codes, NaN in
-            missing cells. The input of ``_model.encode``,
-            ``_model.log_weights`` and :meth:`_impute_model_units`.
-        """
-        check_is_fitted(self)
-        X_enc = self._encode_input(X, first=False)
-        likelihood = self._model.likelihood
-        likelihood.check(X_enc, self.decoder)
-        return likelihood.to_model(X_enc, self._model.dtype)
-
-    def _from_model_units(self, X_model):
-        """Model-unit rows back to a table of the fitted kind (private API).
-
-        Parameters
-        ----------
-        X_model : ndarray of shape (n_samples, n_features)
-            Model units (overwritten).
-
-        Returns
-        -------
-        X : ndarray or DataFrame
-            Of the kind ``fit`` saw (pandas or polars DataFrame with the same
-            columns, dtypes and categories; an ndarray otherwise), unless
-            ``set_output`` asks for pandas or polars.
-        """
-        X_data = self._model.likelihood.to_data(X_model)
-        out = decode_table(self._schema, X_data)
-        if isinstance(out, np.ndarray) and out.dtype != object:
-            out = out.astype(self._model.dtype, copy=False)
-        dense = _get_output_config("transform", self)["dense"]
-        if dense != "default" and isinstance(out, np.ndarray):
-            names = self._labels() or [f"x{j}" for j in range(out.shape[1])]
-            if dense == "pandas":
-                import pandas as pd
-
-                out = pd.DataFrame(out, columns=names)
-            else:
-                import polars as pl
-
-                out = pl.DataFrame(out, schema=names, orient="row")
-        return out
-
-    def _impute_model_units(self, X_model, n_draws=100, random_state=None):
-        """Fill missing cells by importance-weighted draws (private API).
-
-        For each incomplete row, ``n_draws`` codes from ``q(z | x_observed)``
-        are weighted by ``p(x_observed | z) p(z) / q(z | x_observed)``
-        (MIWAE); a missing numeric cell gets the weighted mean of the
-        decoder means, a missing categorical or binary cell the value of
-        highest weighted probability.
-
-        Parameters
-        ----------
-        X_model : ndarray of shape (n_samples, n_features)
-            Model units with NaN where missing (see :meth:`_to_model_units`).
-        n_draws : int, default=100
-            Importance draws per row.
-        random_state : int, RandomState instance or None, default=None
-            Seed of the draws.
-
-        Returns
-        -------
-        X_filled : ndarray of shape (n_samples, n_features)
-            A copy in model units without NaN; pass it to
-            :meth:`_from_model_units` for a table, or to
-            ``_model.likelihood.to_data`` for the seam's encoded matrix.
-        """
-        check_is_fitted(self)
-        rng = check_random_state(random_state)
-        return importance_impute(self._model, X_model, n_draws, rng)
 
     def transform(self, X: ArrayLike) -> np.ndarray:
         """Posterior mean of the latent code of each row.
@@ -700,18 +600,6 @@ class VAETransformer(
         X_model = model.decode_sample(Z, rng)
         X_model[:, columns] = X_condition[0, columns]
         return self._from_model_units(X_model)
-
-    def _bounds(self, X):
-        X_model = self._to_model_units(X)
-        iwae, elbo = self._model.bounds(X_model, self._model.score_noise)
-        # Densities of standardised values, back to the original units: the
-        # Jacobian of each row's observed Gaussian cells.
-        gaussian = self._model._gaussian
-        if gaussian is not None:
-            observed = ~np.isnan(X_model[:, gaussian.columns])
-            jacobian = observed @ np.log(gaussian.scale.astype(np.float64))
-            iwae, elbo = iwae - jacobian, elbo - jacobian
-        return iwae, elbo
 
     def score_samples(self, X: ArrayLike) -> np.ndarray:
         """Importance-weighted lower bound on ``log p(x)`` of each row.

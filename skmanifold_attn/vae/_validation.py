@@ -103,7 +103,11 @@ def check_architecture(built, params):
     )
     # decoder_variance shapes only Gaussian columns: a network without any
     # (every numeric column Bernoulli, or none numeric) ignores it.
-    if current["decoder"] in ("bernoulli", "continuous_bernoulli") or (
+    if current["decoder"] in (
+        "bernoulli",
+        "continuous_bernoulli",
+        "gaussian_mixture",
+    ) or (
         current["decoder"] == built.get("decoder")
         and built.get("decoder_variance", 0) is None
     ):

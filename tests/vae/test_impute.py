@@ -5,8 +5,8 @@ import pytest
 from scipy.special import softmax
 
 from skmanifold_attn.vae._impute import _weights_and_outputs, impute
-from skmanifold_attn.vae._likelihoods import build_likelihood
 from skmanifold_attn.vae._model import VAENetwork
+from skmanifold_attn.vae._table_likelihood import build_likelihood
 
 
 def _network(kinds, n_categories=None, seed=0):

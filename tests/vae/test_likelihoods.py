@@ -10,12 +10,15 @@ from sklearn.preprocessing import StandardScaler
 
 from skmanifold_attn.utils._testing import numeric_grad
 from skmanifold_attn.vae._likelihoods import (
-    LIKELIHOODS,
     VARIANCE_FLOOR,
     Bernoulli,
     Categorical,
     ContinuousBernoulli,
     Gaussian,
+)
+from skmanifold_attn.vae._mixture import GaussianMixture
+from skmanifold_attn.vae._table_likelihood import (
+    LIKELIHOODS,
     TableLikelihood,
     build_likelihood,
 )
@@ -30,6 +33,11 @@ def _block_and_data(name, seed=0, n=7):
     elif name == "gaussian_fixed":
         block = Gaussian([0, 1, 2], np.float64, variance=0.3)
         X = rng.normal(size=(n, 3))
+    elif name == "gaussian_mixture":
+        block = GaussianMixture([0, 1], np.float64, n_modes=3)
+        block.fit(rng.normal(size=(20, 2)))
+        block.log_variance[:] = rng.normal(size=(2, 3))
+        X = rng.normal(size=(n, 2))
     elif name == "bernoulli":
         block = Bernoulli([0, 1], np.float64)
         X = rng.uniform(size=(n, 2))
@@ -49,6 +57,7 @@ def _block_and_data(name, seed=0, n=7):
 
 NAMES = [
     "gaussian",
+    "gaussian_mixture",
     "gaussian_fixed",
     "bernoulli",
     "continuous_bernoulli",
@@ -69,11 +78,12 @@ def test_gradients_match_finite_differences(name):
     np.testing.assert_allclose(grad, numeric_grad(loss, out), rtol=1e-5, atol=1e-7)
     for param, analytic in zip(block.params, own, strict=True):
         np.testing.assert_allclose(analytic, numeric_grad(loss, param), rtol=1e-5)
-    # Missing cells take no part: their gradient is exactly zero.
-    if block.width == block.n_columns:
-        np.testing.assert_array_equal(grad[observed == 0], 0.0)
-    else:
-        np.testing.assert_array_equal(grad[observed[:, 0] == 0], 0.0)
+    # Missing cells take no part: a row whose cells are all missing has
+    # zero loss and exactly zero gradient.
+    none = np.zeros_like(observed)
+    nll, grad = block.nll_and_grad(X, out, none)
+    np.testing.assert_array_equal(nll, 0.0)
+    np.testing.assert_array_equal(grad, 0.0)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -229,6 +239,11 @@ def test_missing_indicators_widen_the_encoder_input():
     table = build_likelihood(["gaussian"] * 3, np.float64, missing_indicators=True)
     X = np.array([[0.5, np.nan, 1.0]])
     np.testing.assert_array_equal(table.encoder_input(X), [[0.5, 0.0, 1.0, 0, 1, 0]])
+    # Without indicators and categories, complete rows are their own input.
+    plain = build_likelihood(["gaussian", "gaussian", "bernoulli"], np.float64)
+    X = np.array([[0.5, -1.0, 1.0]])
+    assert plain.encoder_input(X) is X
+    np.testing.assert_array_equal(plain.encoder_input(X * np.nan), [[0.0, 0.0, 0.0]])
 
 
 def test_unseen_categories_become_missing_in_model_units():
@@ -250,6 +265,7 @@ def test_blocks_must_cover_every_column_once():
 def test_every_registered_type_is_one_class():
     assert set(LIKELIHOODS) == {
         "gaussian",
+        "gaussian_mixture",
         "bernoulli",
         "continuous_bernoulli",
         "categorical",
@@ -271,3 +287,40 @@ def test_extreme_logits_stay_finite():
             mean = block.mean(out)
         assert np.all(np.isfinite(nll)) and np.all(np.isfinite(grad))
         assert np.all(np.isfinite(mean))
+
+
+def test_gaussian_mixture_is_a_density_with_the_stated_mean_and_draws():
+    rng = np.random.RandomState(0)
+    block = GaussianMixture([0], np.float64, n_modes=3)
+    block.fit(rng.normal(size=(50, 1)))
+    block.log_variance[:] = [[-2.0, -1.0, 0.5]]
+    out = np.array([[0.3, -1.0, 1.2, -2.0, 0.5, 3.0]])  # logits, then means
+
+    def density(x):
+        return float(np.exp(block.log_prob_cells(np.array([[x]]), out))[0, 0])
+
+    total, _ = integrate.quad(density, -30, 30, points=[-2.0, 0.5, 3.0])
+    assert total == pytest.approx(1.0, rel=1e-8)
+    first, _ = integrate.quad(lambda x: x * density(x), -30, 30, points=[-2, 0.5, 3])
+    assert float(block.mean(out)[0, 0]) == pytest.approx(first, rel=1e-8)
+    draws = block.sample(np.tile(out, (40000, 1)), rng)[:, 0]
+    assert draws.mean() == pytest.approx(first, abs=0.03)
+    # Three modes: the draws' histogram has them where the density has.
+    for centre in (-2.0, 0.5, 3.0):
+        near = np.abs(draws - centre) < 0.2
+        assert near.mean() == pytest.approx(
+            integrate.quad(density, centre - 0.2, centre + 0.2)[0], abs=0.01
+        )
+
+
+def test_gaussian_mixture_starts_its_modes_at_the_quantiles():
+    X = np.concatenate([np.full(50, -3.0), np.full(50, 3.0)])[:, None]
+    block = GaussianMixture([0], np.float64, n_modes=2).fit(X)
+    bias = block.initial_output_bias()
+    np.testing.assert_array_equal(bias[:2], 0.0)  # equal mode weights
+    np.testing.assert_allclose(bias[2:], [-1.0, 1.0])  # standardised modes
+    table = build_likelihood(["gaussian", "gaussian_mixture"], np.float64)
+    table.fit(np.column_stack([X[:, 0], X[:, 0]]))
+    full = table.initial_output_bias()
+    assert full.shape == (table.width,)
+    np.testing.assert_array_equal(full[:1], 0.0)  # the Gaussian block keeps 0

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from skmanifold_attn.vae._likelihoods import build_likelihood
 from skmanifold_attn.vae._model import VAENetwork
+from skmanifold_attn.vae._table_likelihood import build_likelihood
 from skmanifold_attn.vae._tabular import (
     MIN_PROPOSALS,
     column_types,

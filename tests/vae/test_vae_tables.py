@@ -250,3 +250,24 @@ def test_continuous_bernoulli_samples_grey_levels_like_the_data():
     assert samples.min() >= 0 and samples.max() <= 1
     assert np.unique(samples).size > 1000  # grey levels, not 0/1
     assert corr_error(grey) < corr_error(binary)
+
+
+def test_gaussian_mixture_samples_a_bimodal_column_with_its_modes():
+    from scipy.stats import ks_2samp
+
+    rng = np.random.RandomState(0)
+    n = 600
+    other = rng.normal(size=n)
+    # Modes the latent code has no reason to explain: independent of "other".
+    bimodal = np.where(rng.uniform(size=n) < 0.5, -2.0, 2.0) + 0.3 * rng.normal(size=n)
+    X = np.column_stack([bimodal, other])
+    errors = {}
+    for decoder in ("gaussian", "gaussian_mixture"):
+        vae = VAETransformer(n_components=1, decoder=decoder, max_iter=60, **FAST)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            vae.fit(X)
+        samples = vae.sample(2000, random_state=0)[:, 0]
+        errors[decoder] = ks_2samp(samples, bimodal).statistic
+    assert list(vae.column_types_) == ["gaussian_mixture"] * 2
+    assert errors["gaussian_mixture"] < 0.5 * errors["gaussian"], errors

@@ -1,0 +1,270 @@
+"""``p(x | z)`` of a whole table: column likelihoods composed over blocks.
+
+:func:`build_likelihood` makes one block per column type (one per
+categorical column) from the classes of :mod:`._likelihoods` and
+:mod:`._mixture`; :class:`TableLikelihood` maps a table to the model's units,
+builds the encoder's input and sums the blocks' log-likelihoods, leaving
+missing cells out.
+"""
+
+import numpy as np
+
+from ._likelihoods import (
+    Bernoulli,
+    Categorical,
+    ContinuousBernoulli,
+    Gaussian,
+    Likelihood,
+)
+from ._mixture import GaussianMixture
+
+#: Column type name -> likelihood class.
+LIKELIHOODS = {
+    cls.name: cls
+    for cls in (Gaussian, GaussianMixture, Bernoulli, ContinuousBernoulli, Categorical)
+}
+
+
+class TableLikelihood:
+    """``p(x | z)`` of a table: a product of column likelihoods over blocks.
+
+    Parameters
+    ----------
+    blocks : list of Likelihood
+        Blocks whose ``columns`` partition ``range(n_features)``.
+    n_features : int
+        Columns of the table.
+    missing_indicators : bool, default=False
+        Append one 0/1 "missing" indicator per column to the encoder's input.
+
+    Notes
+    -----
+    Data in model units carry NaN where a cell is missing (or, for a
+    categorical column, holds a category unseen at fit): such cells are left
+    out of the likelihood and fed to the encoder as zeros (all-zero one-hot
+    rows), with the indicators when ``missing_indicators`` is set.
+    """
+
+    def __init__(self, blocks, n_features, missing_indicators=False):
+        self.blocks = list(blocks)
+        self.n_features = n_features
+        self.missing_indicators = bool(missing_indicators)
+        covered = np.sort(np.concatenate([b.columns for b in self.blocks]))
+        if not np.array_equal(covered, np.arange(n_features)):
+            raise ValueError("The likelihood blocks must cover every column once.")
+        self.slices, start = [], 0
+        for block in self.blocks:
+            self.slices.append(slice(start, start + block.width))
+            start += block.width
+        self.width = start
+        self.input_width = sum(b.input_width for b in self.blocks) + (
+            n_features if self.missing_indicators else 0
+        )
+        self.params = [p for b in self.blocks for p in b.params]
+        self.grads = [g for b in self.blocks for g in b.grads]
+        # Each block's columns as a slice where they are contiguous (views,
+        # no copies, in the training loop).
+        self._index = []
+        for block in self.blocks:
+            first, last = block.columns[0], block.columns[-1]
+            contiguous = np.array_equal(block.columns, np.arange(first, last + 1))
+            self._index.append(slice(first, last + 1) if contiguous else block.columns)
+        # The encoder's input is the rows themselves when every block feeds
+        # its values as they are, in column order, without indicators.
+        self._plain_input = (
+            not self.missing_indicators
+            and all(
+                type(block).encoder_input is Likelihood.encoder_input
+                and isinstance(index, slice)
+                for block, index in zip(self.blocks, self._index, strict=True)
+            )
+            and [b.columns[0] for b in self.blocks]
+            == sorted(b.columns[0] for b in self.blocks)
+        )
+        self.kinds = [None] * n_features
+        for block in self.blocks:
+            for column in block.columns:
+                self.kinds[column] = block.name
+
+    def initial_output_bias(self):
+        """The decoder's output bias at initialisation, or None to keep it."""
+        biases = [b.initial_output_bias() for b in self.blocks]
+        if all(bias is None for bias in biases):
+            return None
+        return np.concatenate(
+            [
+                np.zeros(b.width, dtype=b.dtype) if bias is None else bias
+                for b, bias in zip(self.blocks, biases, strict=True)
+            ]
+        )
+
+    # -- units ------------------------------------------------------------
+
+    def fit(self, X):
+        """Fit each block's units on its columns of ``X`` (data units, NaN missing)."""
+        for block in self.blocks:
+            block.fit(X[:, block.columns])
+        return self
+
+    def check(self, X, decoder):
+        """Check each block's values (data units)."""
+        for block in self.blocks:
+            block.check(X[:, block.columns], decoder)
+
+    @property
+    def loc(self):
+        out = np.zeros(self.n_features, dtype=self.blocks[0].dtype)
+        for block in self.blocks:
+            out[block.columns] = block.loc
+        return out
+
+    @property
+    def scale(self):
+        out = np.ones(self.n_features, dtype=self.blocks[0].dtype)
+        for block in self.blocks:
+            out[block.columns] = block.scale
+        return out
+
+    def to_model(self, X, dtype):
+        """Data units to model units (NaN stays NaN; unseen categories -> NaN)."""
+        X = (X.astype(dtype, copy=False) - self.loc.astype(dtype)) / self.scale.astype(
+            dtype
+        )
+        for block in self.blocks:
+            if isinstance(block, Categorical):
+                column = block.columns[0]
+                with np.errstate(invalid="ignore"):
+                    X[X[:, column] >= block.n_categories, column] = np.nan
+        return X
+
+    def to_data(self, X_model):
+        """Model units to data units (in place)."""
+        X_model *= self.scale.astype(X_model.dtype)
+        X_model += self.loc.astype(X_model.dtype)
+        return X_model
+
+    def log_jacobian(self):
+        """``log prod(scale)`` over the continuous columns, float64."""
+        return float(
+            sum(
+                np.log(b.scale.astype(np.float64)).sum()
+                for b in self.blocks
+                if b.standardises
+            )
+        )
+
+    # -- network interface --------------------------------------------------
+
+    @staticmethod
+    def split_missing(X):
+        """``(X with 0 for NaN, observed mask as 0.0/1.0)`` of model-unit rows."""
+        missing = np.isnan(X)
+        if not missing.any():
+            return X, np.ones_like(X)
+        return np.where(missing, 0, X), (~missing).astype(X.dtype)
+
+    def encoder_input(self, X):
+        """Encoder input of model-unit rows (NaN where missing)."""
+        X0, observed = self.split_missing(X)
+        if self._plain_input:
+            return X0
+        parts = []
+        for block, index in zip(self.blocks, self._index, strict=True):
+            part = block.encoder_input(X0[:, index])
+            if isinstance(block, Categorical):
+                part = part * observed[:, index]
+            parts.append(part)
+        if self.missing_indicators:
+            parts.append(1 - observed)
+        return np.concatenate(parts, axis=1).astype(X.dtype, copy=False)
+
+    def nll_and_grad(self, X, out):
+        """Masked negative log-likelihood per row and its gradient w.r.t. ``out``."""
+        X0, observed = self.split_missing(X)
+        nll = np.zeros(X.shape[0], dtype=X.dtype)
+        grad = np.empty_like(out)
+        for block, cols, index in zip(
+            self.blocks, self.slices, self._index, strict=True
+        ):
+            block_nll, grad[:, cols] = block.nll_and_grad(
+                X0[:, index], out[:, cols], observed[:, index]
+            )
+            nll += block_nll
+        return nll, grad
+
+    def log_prob_cells(self, X, out):
+        """``log p(x_ij | z)`` per cell, NaN where missing.
+
+        ``X`` (n_samples, n_features) in model units; ``out`` the decoder
+        output of shape ``(..., n_samples, width)``. Returns shape
+        ``(..., n_samples, n_features)``.
+        """
+        X0, observed = self.split_missing(X)
+        cells = np.empty(out.shape[:-1] + (self.n_features,), dtype=out.dtype)
+        for block, cols in zip(self.blocks, self.slices, strict=True):
+            cells[..., block.columns] = block.log_prob_cells(
+                X0[:, block.columns], out[..., cols]
+            )
+        cells[..., observed == 0] = np.nan
+        return cells
+
+    def log_prob(self, X, out):
+        """``log p(x_observed | z)`` per row (missing cells left out)."""
+        X0, observed = self.split_missing(X)
+        total = np.zeros(out.shape[:-1], dtype=out.dtype)
+        for block, cols, index in zip(
+            self.blocks, self.slices, self._index, strict=True
+        ):
+            cells = block.log_prob_cells(X0[:, index], out[..., cols])
+            total += (cells * observed[:, index]).sum(axis=-1)
+        return total
+
+    def mean(self, out):
+        """Point value per column (model units; the mode for categories)."""
+        X = np.empty(out.shape[:-1] + (self.n_features,), dtype=out.dtype)
+        for block, cols in zip(self.blocks, self.slices, strict=True):
+            X[..., block.columns] = block.mean(out[..., cols])
+        return X
+
+    def sample(self, out, rng):
+        """One draw per row and column (model units)."""
+        X = np.empty(out.shape[:-1] + (self.n_features,), dtype=out.dtype)
+        for block, cols in zip(self.blocks, self.slices, strict=True):
+            X[..., block.columns] = block.sample(out[..., cols], rng)
+        return X
+
+
+def build_likelihood(
+    kinds,
+    dtype,
+    *,
+    n_categories=None,
+    variance="learned",
+    two_values=False,
+    missing_indicators=False,
+):
+    """A :class:`TableLikelihood` from one column type name per column.
+
+    Columns of the same type share a block (one block per categorical
+    column). ``n_categories[j]`` is read for categorical columns;
+    ``two_values`` makes Bernoulli blocks map each column's two values to
+    {0, 1}; ``variance`` goes to the Gaussian block.
+    """
+    kinds = list(kinds)
+    blocks = []
+    for name, cls in LIKELIHOODS.items():
+        columns = [j for j, kind in enumerate(kinds) if kind == name]
+        if not columns:
+            continue
+        if cls is Categorical:
+            blocks.extend(Categorical([j], dtype, n_categories[j]) for j in columns)
+        elif cls is Gaussian:
+            blocks.append(Gaussian(columns, dtype, variance))
+        elif cls is Bernoulli:
+            blocks.append(Bernoulli(columns, dtype, two_values))
+        else:
+            blocks.append(cls(columns, dtype))
+    unknown = set(kinds) - set(LIKELIHOODS)
+    if unknown:
+        raise ValueError(f"Unknown column types {sorted(unknown)}.")
+    return TableLikelihood(blocks, len(kinds), missing_indicators)

@@ -5,10 +5,11 @@ A VAE on a mixed table: samples and imputation of penguins
 
 The Palmer penguins table mixes numeric columns (bill, flipper, body mass)
 with categorical ones (species, island, sex). :class:`~skmanifold_attn.
-VAETransformer` fits it as it is, a DataFrame with a Gaussian likelihood per
-numeric column and a softmax per categorical one, and ``sample`` returns a
-DataFrame of the same columns and categories. The first figure compares the
-real columns with 2,000 sampled rows.
+VAETransformer` fits it as it is, a DataFrame with a softmax likelihood per
+categorical column and, with ``decoder="gaussian_mixture"``, a mixture of
+Gaussians per numeric column (the three species make them multi-modal), and
+``sample`` returns a DataFrame of the same columns and categories. The
+first figure compares the real columns with 2,000 sampled rows.
 
 :class:`~skmanifold_attn.VAEImputer` trains the same kind of model on rows
 with holes (the missing cells are left out of the likelihood) and fills each
@@ -36,7 +37,11 @@ for name in categorical:
     penguins[name] = penguins[name].astype("category")
 
 vae = VAETransformer(
-    n_components=4, hidden_layer_sizes=(128, 128), batch_size=32, random_state=0
+    decoder="gaussian_mixture",
+    n_components=4,
+    hidden_layer_sizes=(128, 128),
+    batch_size=32,
+    random_state=0,
 ).fit(penguins)
 sampled = vae.sample(2000, random_state=0)
 print(f"trained {vae.n_iter_} epochs; sampled columns: {list(sampled.columns)}")

@@ -28,8 +28,8 @@ ones, the missing cells left out of the loss and zero in the encoder's input
 (numeric standardised, categories one-hot, then one missing indicator per
 column), one hidden layer of 128, latent 8, Adam at 1e-3, batches of 200, no
 weight decay. The torch twin implements the same model with the same layer
-sizes (float32; the numpy side computes a table with categorical columns in
-float64). The two sides alternate over 3 rounds of 3 timed epochs; reported:
+sizes; both compute in float32 (the table's numeric columns are float32).
+The two sides alternate over 3 rounds of 3 timed epochs; reported:
 the median seconds per epoch of each side, the ratio and the load average.
 
     python benchmarks/bench_vae.py             # full run (a few minutes)
@@ -260,7 +260,7 @@ MIXED_MISSING = 0.2
 
 
 def make_mixed(n_samples, seed=0):
-    """The mixed table as a DataFrame (float columns, then category columns)."""
+    """The mixed table as a DataFrame (float32 columns, then category columns)."""
     import pandas as pd
 
     rng = np.random.RandomState(seed)
@@ -268,7 +268,9 @@ def make_mixed(n_samples, seed=0):
     data = {}
     for j in range(MIXED_NUMERIC):
         w = rng.normal(size=4) / 2
-        data[f"x{j}"] = np.tanh(Z @ w) * (j + 1) + 0.2 * rng.normal(size=n_samples)
+        values = np.tanh(Z @ w) * (j + 1) + 0.2 * rng.normal(size=n_samples)
+        # float32 columns: both sides then compute in float32.
+        data[f"x{j}"] = values.astype(np.float32)
     for c, n_cat in enumerate(MIXED_CATEGORIES):
         W = 2 * rng.normal(size=(4, n_cat))
         codes = (Z @ W + rng.gumbel(size=(n_samples, n_cat))).argmax(axis=1)

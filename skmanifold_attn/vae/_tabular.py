@@ -282,6 +282,27 @@ def importance_impute(model, X_model, n_draws, rng):
     return out_rows
 
 
+def _float32_table(schema):
+    """Whether a table with categorical columns has only float32 numeric ones."""
+    if schema is None or not schema.has_categorical:
+        return False
+    numeric = [
+        dtype
+        for dtype, cats in zip(schema.dtypes, schema.categories, strict=True)
+        if cats is None
+    ]
+    return bool(numeric) and all(_is_float32(dtype) for dtype in numeric)
+
+
+def _is_float32(dtype):
+    # numpy and pandas dtypes convert to numpy's; polars' (and pandas'
+    # nullable Float32) name themselves "Float32".
+    try:
+        return np.dtype(dtype) == np.float32
+    except TypeError:
+        return str(dtype) == "Float32"
+
+
 class TableMixin:
     """The VAE estimator's way between tables and the model's units.
 
@@ -297,7 +318,12 @@ class TableMixin:
         return None if names is None else [str(name) for name in names]
 
     def _encode_input(self, X, first):
-        """The seam's encoded matrix of ``X`` (a new schema when ``first``)."""
+        """The seam's encoded matrix of ``X`` (a new schema when ``first``).
+
+        A table with categorical columns computes in float32 when every
+        numeric column is float32 (category codes are exact in float32), as
+        a float32 array does; otherwise in float64.
+        """
         if first:
             X_enc, self._schema = fit_table(
                 self,
@@ -306,8 +332,13 @@ class TableMixin:
                 dtype=[np.float64, np.float32],
                 ensure_min_samples=2,
             )
+            if _float32_table(self._schema):
+                X_enc = X_enc.astype(np.float32)
             return X_enc
-        return transform_table(self, self._schema, X, dtype=[np.float64, np.float32])
+        X_enc = transform_table(self, self._schema, X, dtype=[np.float64, np.float32])
+        if _float32_table(self._schema):
+            X_enc = X_enc.astype(np.float32)
+        return X_enc
 
     def _variance_in_original_units(self):
         gaussian = self._model._gaussian

@@ -147,3 +147,25 @@ def test_importance_impute_recovers_a_value_explained_by_the_other_column():
     filled = importance_impute(net, X, 200, np.random.RandomState(0))
     np.testing.assert_allclose(filled[:2, 1], [0.8, -1.2], atol=0.05)
     np.testing.assert_array_equal(filled[2], X[2])
+
+
+def test_float32_numeric_columns_keep_a_mixed_table_in_float32():
+    import pandas as pd
+
+    from skmanifold_attn import VAETransformer
+
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame(
+        {
+            "x": rng.normal(size=60).astype(np.float32),
+            "c": pd.Categorical(rng.choice(["a", "b"], size=60)),
+        }
+    )
+    vae = VAETransformer(max_iter=3, random_state=0).fit(frame)
+    assert vae._model.dtype == np.float32
+    assert vae.transform(frame).dtype == np.float32
+    assert vae.sample(4, random_state=0)["x"].dtype == np.float32
+    wide = frame.astype({"x": np.float64})
+    assert VAETransformer(max_iter=3, random_state=0).fit(wide)._model.dtype == (
+        np.float64
+    )

@@ -15,6 +15,7 @@ from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import check_is_fitted
 
 from .._table import decode_table, fit_table, transform_table
+from ._impute import impute
 from ._likelihoods import Bernoulli, Categorical
 from ._table_likelihood import build_likelihood
 
@@ -242,44 +243,14 @@ def importance_impute(model, X_model, n_draws, rng):
     self-normalised weights ``w_k`` of ``p(x_observed | z_k) p(z_k) /
     q(z_k | x_observed)`` (MIWAE, Mattei & Frellsen, 2019). A missing numeric
     cell becomes ``sum_k w_k E[x | z_k]``; a missing categorical or binary
-    cell the value of highest ``sum_k w_k p(x | z_k)``.
+    cell the value of highest ``sum_k w_k p(x | z_k)``. The standard-normal
+    draws come from ``rng`` once and serve every row (see
+    :func:`._impute.impute`).
 
     Returns a copy of ``X_model`` (model units) with no NaN.
     """
-    likelihood = model.likelihood
-    out_rows = X_model.copy()
-    missing = np.isnan(X_model)
-    rows = np.flatnonzero(missing.any(axis=1))
-    chunk = max(1, (1 << 20) // (n_draws * max(likelihood.width, 1)))
-    for start in range(0, rows.size, chunk):
-        index = rows[start : start + chunk]
-        X = X_model[index]
-        noise = rng.standard_normal((n_draws, model.n_components))
-        noise = noise.astype(model.dtype)
-        with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-            mean, log_var = model.encode(X)
-            Z = mean[None] + np.exp(0.5 * log_var)[None] * noise[:, None, :]
-            log_w = model.log_weights(X, noise)  # (n_draws, n_rows)
-        log_w[~np.isfinite(log_w)] = -np.inf
-        w = np.exp(log_w - logsumexp(log_w, axis=0, keepdims=True))
-        w[:, ~np.isfinite(w).all(axis=0)] = 1.0 / n_draws
-        out = model.decode(Z)  # (n_draws, n_rows, width)
-        filled = np.empty_like(X)
-        for block, cols in zip(likelihood.blocks, likelihood.slices, strict=True):
-            block_out = out[..., cols]
-            if isinstance(block, Categorical):
-                p = np.exp(block.log_softmax(block_out))
-                value = np.einsum("kn,knc->nc", w, p).argmax(axis=1)[:, None]
-            elif isinstance(block, Bernoulli) and block.two_values:
-                p = np.einsum("kn,knc->nc", w, block.probability(block_out))
-                value = (p > 0.5).astype(X.dtype)
-            else:
-                value = np.einsum("kn,knc->nc", w, block.mean(block_out))
-            filled[:, block.columns] = value
-        hole = missing[index]
-        X[hole] = filled[hole]
-        out_rows[index] = X
-    return out_rows
+    noise = rng.standard_normal((n_draws, model.n_components))
+    return impute(model, X_model, noise.astype(model.dtype))
 
 
 def _float32_table(schema):

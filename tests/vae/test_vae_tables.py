@@ -93,6 +93,15 @@ def test_set_output_pandas_gives_frames_for_arrays():
     out = vae.sample(4, random_state=0)
     assert isinstance(out, pd.DataFrame) and list(out.columns) == ["x0", "x1", "x2"]
     assert isinstance(vae.transform(X), pd.DataFrame)
+    pl = pytest.importorskip("polars")
+    frame = _table(60).drop(columns=["word"])
+    vae = VAETransformer(n_components=2, max_iter=3, **FAST)
+    vae.set_output(transform="polars").fit(frame)
+    out = vae.sample(4, random_state=0)
+    assert isinstance(out, pl.DataFrame) and out.columns == list(frame.columns)
+    assert out["colour"].to_list()[0] in {"blue", "red", "green"}
+    vae.set_output(transform="pandas")
+    assert vae.sample(4, random_state=0).dtypes.to_dict() == frame.dtypes.to_dict()
 
 
 def test_missing_cells_are_left_out(fitted):

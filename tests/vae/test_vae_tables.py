@@ -280,3 +280,25 @@ def test_gaussian_mixture_samples_a_bimodal_column_with_its_modes():
         errors[decoder] = ks_2samp(samples, bimodal).statistic
     assert list(vae.column_types_) == ["gaussian_mixture"] * 2
     assert errors["gaussian_mixture"] < 0.5 * errors["gaussian"], errors
+
+
+def test_partial_fit_and_warm_start_continue_on_frames():
+    frame = _table(120, missing=0.1)
+    online = VAETransformer(n_components=2, **FAST)
+    online.partial_fit(frame.iloc[:60])
+    online.partial_fit(frame.iloc[60:])
+    assert online.n_iter_ == 2 and list(online.feature_names_in_) == list(frame)
+    # The categories are those of the first call: a category only seen later
+    # counts as missing, and the second call keeps the first's units.
+    assert online._schema.categories[3].tolist() == sorted(
+        set(frame["word"][:60].dropna())
+    )
+    warm = VAETransformer(n_components=2, max_iter=2, warm_start=True, **FAST)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        warm.fit(frame)
+        weights = warm._model.params[0]
+        warm.fit(frame)
+    assert warm._model.params[0] is weights and warm.n_iter_ == 4
+    with pytest.raises(ValueError, match="feature names"):
+        warm.fit(frame.rename(columns={"a": "z"}))

@@ -147,11 +147,7 @@ def _encoded_value(key, value, block, schema, j):
                 f"the categories are {shown}."
             )
         return float(matches[0])
-    if (
-        isinstance(value, (bool, np.bool_))
-        or not isinstance(value, Real)
-        or not np.isfinite(value)
-    ):
+    if not isinstance(value, (Real, np.bool_)) or not np.isfinite(value):
         raise ValueError(
             f"conditions[{key!r}] must be a finite number (column {key!r} is "
             f"numeric), got {value!r}."

@@ -302,3 +302,13 @@ def test_partial_fit_and_warm_start_continue_on_frames():
     assert warm._model.params[0] is weights and warm.n_iter_ == 4
     with pytest.raises(ValueError, match="feature names"):
         warm.fit(frame.rename(columns={"a": "z"}))
+
+
+def test_a_boolean_column_is_binary_and_takes_boolean_conditions():
+    rng = np.random.RandomState(0)
+    a = rng.normal(size=100)
+    frame = pd.DataFrame({"a": a, "positive": a > 0})
+    vae = VAETransformer(n_components=1, max_iter=5, **FAST).fit(frame)
+    assert list(vae.column_types_) == ["gaussian", "bernoulli"]
+    out = vae.sample(20, random_state=0, conditions={"positive": True})
+    assert out["positive"].dtype == bool and out["positive"].all()

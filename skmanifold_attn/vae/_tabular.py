@@ -2,7 +2,7 @@
 
 Rows here are the table seam's encoded matrices (:mod:`skmanifold_attn._table`:
 numeric values, category codes, NaN where missing) or the model units of
-:class:`~skmanifold_attn.vae._likelihoods.TableLikelihood`.
+:class:`~skmanifold_attn.vae._table_likelihood.TableLikelihood`.
 """
 
 import warnings

@@ -34,6 +34,16 @@ VARIANCE_FLOOR = 1e-3
 # Taylor series (the closed forms are 0/0 at 0).
 _CB_SERIES = 1e-4
 
+# The continuous Bernoulli's density at 0 (at 1) grows without bound as its
+# logit goes to -inf (+inf): on data with many exact 0s or 1s the training
+# loss would fall forever. Its logit is held in (-bound, bound) by
+# ``l = bound * tanh(out / bound)``, which caps the density at about ``bound``.
+# On the digits scaled to [0, 1] (8 latent dimensions), 50 lets training
+# converge (~600 epochs, where no bound runs past 1000) and gives the samples'
+# pixel correlations closest to the data's (relative error 0.37; 0.45 with a
+# bound of 15, 0.50 with 300).
+CB_LOGIT_BOUND = 50.0
+
 
 class Likelihood:
     """A likelihood over a block of columns (base class).
@@ -277,7 +287,8 @@ class ContinuousBernoulli(Likelihood):
 
     ``p(x | l) = C(l) * exp(l * x) / (1 + exp(l))`` on [0, 1], with logit
     ``l`` and normaliser ``C(l) = l / tanh(l / 2)``: a proper density of
-    grey levels, whose draws are grey levels too.
+    grey levels, whose draws are grey levels too. The logit is the decoder
+    output squashed into ``(-CB_LOGIT_BOUND, CB_LOGIT_BOUND)``.
     """
 
     name = "continuous_bernoulli"
@@ -291,17 +302,27 @@ class ContinuousBernoulli(Likelihood):
                 "MinMaxScaler) or use decoder='gaussian'."
             )
 
+    @staticmethod
+    def logit(out):
+        """The bounded logit ``l`` of decoder outputs."""
+        return CB_LOGIT_BOUND * np.tanh(out / CB_LOGIT_BOUND)
+
     def nll_and_grad(self, X, out, observed):
-        cells = _softplus(out) - X * out - _cb_log_normaliser(out)
+        logit = self.logit(out)
+        cells = _softplus(logit) - X * logit - _cb_log_normaliser(logit)
         nll = (cells * observed).sum(axis=1)
-        grad = _sigmoid(out) - X - _cb_log_normaliser_grad(out)
+        grad = _sigmoid(logit) - X - _cb_log_normaliser_grad(logit)
+        # d l / d out = 1 - tanh^2 = 1 - (l / bound)^2
+        grad *= 1.0 - (logit / CB_LOGIT_BOUND) ** 2
         grad *= observed
         return nll.astype(self.dtype, copy=False), grad.astype(self.dtype, copy=False)
 
     def log_prob_cells(self, X, out):
-        return X * out - _softplus(out) + _cb_log_normaliser(out)
+        logit = self.logit(out)
+        return X * logit - _softplus(logit) + _cb_log_normaliser(logit)
 
     def mean(self, out):
+        out = self.logit(out)
         # E[x] = 1 / (1 - exp(-l)) - 1 / l; 1/2 + l / 12 near 0.
         small = np.abs(out) < _CB_SERIES
         safe = np.where(small, 1.0, out)
@@ -312,6 +333,7 @@ class ContinuousBernoulli(Likelihood):
     def sample(self, out, rng):
         # Inverse CDF: x = log(1 + u (exp(l) - 1)) / l, rewritten for l > 0
         # as 1 + log(u + (1 - u) exp(-l)) / l so that nothing overflows.
+        out = self.logit(out)
         u = rng.uniform(size=out.shape)
         small = np.abs(out) < 1e-6
         safe = np.where(small, 1.0, out)

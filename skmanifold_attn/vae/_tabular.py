@@ -2,7 +2,7 @@
 
 Rows here are the table seam's encoded matrices (:mod:`skmanifold_attn._table`:
 numeric values, category codes, NaN where missing) or the model units of
-:class:`~skmanifold_attn.vae._likelihoods.TableLikelihood`.
+:class:`~skmanifold_attn.vae._table_likelihood.TableLikelihood`.
 """
 
 import warnings
@@ -148,11 +148,7 @@ def _encoded_value(key, value, block, schema, j):
                 f"the categories are {shown}."
             )
         return float(matches[0])
-    if (
-        isinstance(value, (bool, np.bool_))
-        or not isinstance(value, Real)
-        or not np.isfinite(value)
-    ):
+    if not isinstance(value, (Real, np.bool_)) or not np.isfinite(value):
         raise ValueError(
             f"conditions[{key!r}] must be a finite number (column {key!r} is "
             f"numeric), got {value!r}."
@@ -363,18 +359,7 @@ class TableMixin:
         out = decode_table(self._schema, X_data)
         if isinstance(out, np.ndarray) and out.dtype != object:
             out = out.astype(self._model.dtype, copy=False)
-        dense = _get_output_config("transform", self)["dense"]
-        if dense != "default" and isinstance(out, np.ndarray):
-            names = self._labels() or [f"x{j}" for j in range(out.shape[1])]
-            if dense == "pandas":
-                import pandas as pd
-
-                out = pd.DataFrame(out, columns=names)
-            else:
-                import polars as pl
-
-                out = pl.DataFrame(out, schema=names, orient="row")
-        return out
+        return _as_output(out, _get_output_config("transform", self)["dense"], self)
 
     def _impute_model_units(self, X_model, n_draws=100, random_state=None):
         """Fill missing cells by importance-weighted draws (private API).
@@ -416,3 +401,24 @@ class TableMixin:
                 jacobian = observed @ np.log(block.scale.astype(np.float64))
                 iwae, elbo = iwae - jacobian, elbo - jacobian
         return iwae, elbo
+
+
+def _as_output(out, dense, estimator):
+    """``out`` as the container ``set_output`` asks for (``dense``)."""
+    library = type(out).__module__.split(".")[0]
+    if dense == "default" or library == dense:
+        return out
+    if dense == "pandas":
+        return out.to_pandas() if library == "polars" else _pandas(out, estimator)
+    import polars as pl
+
+    if library == "pandas":
+        return pl.from_pandas(out)
+    return pl.from_pandas(_pandas(out, estimator))
+
+
+def _pandas(array, estimator):
+    import pandas as pd
+
+    names = estimator._labels() or [f"x{j}" for j in range(array.shape[1])]
+    return pd.DataFrame(array, columns=names)

@@ -41,6 +41,7 @@ from ._validation import (
 )
 
 if TYPE_CHECKING:  # typing_extensions ships with the type checkers
+    from pandas import DataFrame
     from typing_extensions import Self
 
 # Latent units whose posterior mean varies less than this across the data
@@ -520,7 +521,7 @@ class VAETransformer(
             lambda rows: model.encode(rows)[0], X_model, model.n_components
         )
 
-    def inverse_transform(self, X: ArrayLike):
+    def inverse_transform(self, X: ArrayLike) -> np.ndarray | DataFrame:
         """Decode latent codes to rows of the fitted kind of table.
 
         Parameters
@@ -552,7 +553,7 @@ class VAETransformer(
         n_samples: int = 1,
         random_state: int | np.random.RandomState | None = None,
         conditions: dict | None = None,
-    ):
+    ) -> np.ndarray | DataFrame:
         """Generate new rows: ``z ~ N(0, I)``, then ``x ~ p(x | z)``.
 
         Parameters

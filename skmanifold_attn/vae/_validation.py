@@ -47,24 +47,6 @@ def check_hidden_sizes(hidden_layer_sizes):
     return [int(size) for size in sizes]
 
 
-def check_bernoulli_range(X, decoder):
-    """Raise a ValueError when the Bernoulli decoder gets values outside [0, 1].
-
-    Parameters
-    ----------
-    X : ndarray of shape (n_samples, n_features)
-        Validated rows.
-    decoder : {"gaussian", "bernoulli"}
-        The estimator's ``decoder``; only ``"bernoulli"`` is checked.
-    """
-    if decoder == "bernoulli" and (X.min() < 0 or X.max() > 1):
-        raise ValueError(
-            "decoder='bernoulli' needs every value of X in [0, 1]; got values "
-            f"in [{X.min():.4g}, {X.max():.4g}]. Scale X (e.g. with "
-            "MinMaxScaler) or use decoder='gaussian'."
-        )
-
-
 def warn_if_wider_than_data(n_components, n_features):
     """Warn when the latent space is wider than the data.
 

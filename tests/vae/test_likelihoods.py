@@ -324,3 +324,16 @@ def test_gaussian_mixture_starts_its_modes_at_the_quantiles():
     full = table.initial_output_bias()
     assert full.shape == (table.width,)
     np.testing.assert_array_equal(full[:1], 0.0)  # the Gaussian block keeps 0
+
+
+def test_continuous_bernoulli_density_is_bounded_at_the_edges():
+    # Unbounded logits would make the density at exact 0s and 1s, and so the
+    # training loss's decrease, unbounded.
+    from skmanifold_attn.vae._likelihoods import CB_LOGIT_BOUND
+
+    block = ContinuousBernoulli([0], np.float64)
+    edges = np.array([[0.0], [1.0]])
+    extreme = np.array([[-1e6], [1e6]])
+    log_density = block.log_prob_cells(edges, extreme)
+    assert np.all(log_density <= np.log(CB_LOGIT_BOUND) + 1e-6)
+    assert np.all(log_density > np.log(CB_LOGIT_BOUND) - 0.1)

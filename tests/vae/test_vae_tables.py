@@ -93,6 +93,15 @@ def test_set_output_pandas_gives_frames_for_arrays():
     out = vae.sample(4, random_state=0)
     assert isinstance(out, pd.DataFrame) and list(out.columns) == ["x0", "x1", "x2"]
     assert isinstance(vae.transform(X), pd.DataFrame)
+    pl = pytest.importorskip("polars")
+    frame = _table(60).drop(columns=["word"])
+    vae = VAETransformer(n_components=2, max_iter=3, **FAST)
+    vae.set_output(transform="polars").fit(frame)
+    out = vae.sample(4, random_state=0)
+    assert isinstance(out, pl.DataFrame) and out.columns == list(frame.columns)
+    assert out["colour"].to_list()[0] in {"blue", "red", "green"}
+    vae.set_output(transform="pandas")
+    assert vae.sample(4, random_state=0).dtypes.to_dict() == frame.dtypes.to_dict()
 
 
 def test_missing_cells_are_left_out(fitted):
@@ -271,3 +280,35 @@ def test_gaussian_mixture_samples_a_bimodal_column_with_its_modes():
         errors[decoder] = ks_2samp(samples, bimodal).statistic
     assert list(vae.column_types_) == ["gaussian_mixture"] * 2
     assert errors["gaussian_mixture"] < 0.5 * errors["gaussian"], errors
+
+
+def test_partial_fit_and_warm_start_continue_on_frames():
+    frame = _table(120, missing=0.1)
+    online = VAETransformer(n_components=2, **FAST)
+    online.partial_fit(frame.iloc[:60])
+    online.partial_fit(frame.iloc[60:])
+    assert online.n_iter_ == 2 and list(online.feature_names_in_) == list(frame)
+    # The categories are those of the first call: a category only seen later
+    # counts as missing, and the second call keeps the first's units.
+    assert online._schema.categories[3].tolist() == sorted(
+        set(frame["word"][:60].dropna())
+    )
+    warm = VAETransformer(n_components=2, max_iter=2, warm_start=True, **FAST)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        warm.fit(frame)
+        weights = warm._model.params[0]
+        warm.fit(frame)
+    assert warm._model.params[0] is weights and warm.n_iter_ == 4
+    with pytest.raises(ValueError, match="feature names"):
+        warm.fit(frame.rename(columns={"a": "z"}))
+
+
+def test_a_boolean_column_is_binary_and_takes_boolean_conditions():
+    rng = np.random.RandomState(0)
+    a = rng.normal(size=100)
+    frame = pd.DataFrame({"a": a, "positive": a > 0})
+    vae = VAETransformer(n_components=1, max_iter=5, **FAST).fit(frame)
+    assert list(vae.column_types_) == ["gaussian", "bernoulli"]
+    out = vae.sample(20, random_state=0, conditions={"positive": True})
+    assert out["positive"].dtype == bool and out["positive"].all()

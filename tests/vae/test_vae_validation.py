@@ -11,7 +11,6 @@ from skmanifold_attn import VAETransformer
 from skmanifold_attn.vae._validation import (
     ARCHITECTURE_PARAMS,
     check_architecture,
-    check_bernoulli_range,
     check_continued_features,
     check_hidden_sizes,
     check_latent_width,
@@ -42,15 +41,6 @@ def test_hidden_sizes_that_are_not_ints_raise(sizes):
 def test_hidden_sizes_below_one_raise(sizes):
     with pytest.raises(ValueError, match=re.escape(f"must be > 0, got {sizes!r}")):
         check_hidden_sizes(sizes)
-
-
-def test_bernoulli_range_is_checked_for_the_bernoulli_decoder_only():
-    inside = np.array([[0.0, 0.5], [1.0, 0.25]])
-    outside = np.array([[-0.5, 0.5], [1.0, 2.0]])
-    check_bernoulli_range(inside, "bernoulli")
-    check_bernoulli_range(outside, "gaussian")
-    with pytest.raises(ValueError, match=re.escape("got values in [-0.5, 2]")):
-        check_bernoulli_range(outside, "bernoulli")
 
 
 def test_wider_latent_space_warns_and_equal_width_does_not():

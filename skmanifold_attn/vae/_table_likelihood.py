@@ -85,6 +85,52 @@ class TableLikelihood:
         for block in self.blocks:
             for column in block.columns:
                 self.kinds[column] = block.name
+        self._group_categoricals()
+
+    def _group_categoricals(self):
+        # Consecutive categorical blocks (build_likelihood makes them so)
+        # are trained as one group: one softmax pass over all their logits
+        # instead of a dozen small numpy calls per column (see
+        # _categorical_nll_and_grad).
+        members = [i for i, b in enumerate(self.blocks) if isinstance(b, Categorical)]
+        self._categorical_group = None
+        if len(members) < 2 or members != list(range(members[0], members[-1] + 1)):
+            return
+        sizes = np.array([self.blocks[i].n_categories for i in members], np.intp)
+        self._categorical_group = {
+            "members": set(members),
+            "out": slice(self.slices[members[0]].start, self.slices[members[-1]].stop),
+            "columns": np.array([self.blocks[i].columns[0] for i in members], np.intp),
+            "starts": np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.intp),
+            "sizes": sizes,
+        }
+
+    def _categorical_nll_and_grad(self, X0, out, observed):
+        """The grouped categorical columns' NLL per row and logit gradient.
+
+        The same values as each :class:`Categorical` block's
+        ``nll_and_grad``: segment maxima and sums (``reduceat``) over the
+        concatenated logits give every column's log-softmax at once.
+        """
+        group = self._categorical_group
+        starts, sizes = group["starts"], group["sizes"]
+        logits = out[:, group["out"]]
+        shifted = logits - np.repeat(
+            np.maximum.reduceat(logits, starts, axis=1), sizes, axis=1
+        )
+        exp = np.exp(shifted)
+        total = np.add.reduceat(exp, starts, axis=1)
+        seen = observed[:, group["columns"]]
+        codes = np.where(seen > 0, X0[:, group["columns"]], 0).astype(np.intp)
+        target = starts + np.minimum(codes, sizes - 1)
+        picked = np.take_along_axis(shifted, target, axis=1)
+        nll = ((np.log(total) - picked) * seen).sum(axis=1)
+        grad = exp
+        grad /= np.repeat(total, sizes, axis=1)
+        rows = np.arange(grad.shape[0])[:, None]
+        grad[rows, target] -= seen
+        grad *= np.repeat(seen, sizes, axis=1)
+        return nll.astype(out.dtype, copy=False), grad
 
     def initial_output_bias(self):
         """The decoder's output bias at initialisation, or None to keep it."""
@@ -183,13 +229,22 @@ class TableLikelihood:
         X0, observed = self.split_missing(X)
         nll = np.zeros(X.shape[0], dtype=X.dtype)
         grad = np.empty_like(out)
-        for block, cols, index in zip(
-            self.blocks, self.slices, self._index, strict=True
+        group = self._categorical_group
+        grouped = () if group is None else group["members"]
+        for i, (block, cols, index) in enumerate(
+            zip(self.blocks, self.slices, self._index, strict=True)
         ):
+            if i in grouped:
+                continue
             block_nll, grad[:, cols] = block.nll_and_grad(
                 X0[:, index], out[:, cols], observed[:, index]
             )
             nll += block_nll
+        if group is not None:
+            group_nll, grad[:, group["out"]] = self._categorical_nll_and_grad(
+                X0, out, observed
+            )
+            nll += group_nll
         return nll, grad
 
     def log_prob_cells(self, X, out):

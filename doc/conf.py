@@ -7,6 +7,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+# The gallery links the names an example uses to their documentation, which
+# looks up sklearn.impute.IterativeImputer: importable only once enabled.
+from sklearn.experimental import enable_iterative_imputer  # noqa: F401, E402
+
 import skmanifold_attn
 
 project = "skmanifold_attn"

@@ -137,7 +137,7 @@ class VAEImputer(NeuralTrainingMixin, TransformerMixin, BaseEstimator):
 
     Attributes
     ----------
-    categorical_ : ndarray of bool of shape (n_features_in_,)
+    categorical_ : ndarray of bool of shape (`n_features_in_`,)
         Which input columns are categorical.
 
     categories_ : list of (ndarray or None)

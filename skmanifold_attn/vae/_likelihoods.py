@@ -60,6 +60,9 @@ class Likelihood:
     name = "base"
     #: Whether ``fit`` learns units of the data (mean and scale).
     standardises = False
+    #: Whether the model units are a nonlinear map of the (affine) units:
+    #: then :meth:`to_scores` and :meth:`from_scores` are that map.
+    maps_units = False
 
     def __init__(self, columns, dtype):
         self.columns = np.asarray(columns, dtype=np.intp)
@@ -89,6 +92,26 @@ class Likelihood:
 
     def check(self, X, decoder):
         """Raise a ValueError for values the block cannot model (NaN: missing)."""
+
+    def to_scores(self, X):
+        """Nonlinear part of the map to model units (identity here)."""
+        return X
+
+    def from_scores(self, U):
+        """Inverse of :meth:`to_scores` (identity here)."""
+        return U
+
+    def log_jacobian_cells(self, U):
+        """``log |d u / d x|`` per cell of model-unit values ``U``.
+
+        Added to a log-likelihood in model units, it gives the density in
+        the data's units: ``-log(scale)`` for standardised columns, 0 for
+        columns modelled in their own units.
+        """
+        log_scale = np.log(self.scale.astype(np.float64))
+        if not self.standardises:
+            log_scale = np.zeros_like(log_scale)
+        return np.broadcast_to(-log_scale, U.shape)
 
     def encoder_input(self, X):
         """The block's encoder inputs from model-unit values (0 where missing)."""

@@ -137,9 +137,12 @@ class VAENetwork:
         self.params += likelihood.params
         self.grads += likelihood.grads
         self.penalized += [False] * len(likelihood.params)
+        # The block of plain Gaussian columns (decoder_variance_ reports its
+        # variance); any Gaussian-family block makes decoder_variance matter.
         self._gaussian = next(
-            (b for b in likelihood.blocks if isinstance(b, Gaussian)), None
+            (b for b in likelihood.blocks if type(b) is Gaussian), None
         )
+        gaussian_family = any(isinstance(b, Gaussian) for b in likelihood.blocks)
         self.learn_variance = self._gaussian is not None and self._gaussian.learned
         self.kl_weight = 1.0
         self.free_bits = 0.0
@@ -152,7 +155,7 @@ class VAENetwork:
             "hidden_layer_sizes": tuple(int(size) for size in hidden),
             "activation": activation,
             "decoder": decoder,
-            "decoder_variance": (None if self._gaussian is None else decoder_variance),
+            "decoder_variance": decoder_variance if gaussian_family else None,
         }
         self._max_width = max(
             [likelihood.input_width, likelihood.width, n_features, *hidden]

@@ -17,11 +17,19 @@ from ._likelihoods import (
     Likelihood,
 )
 from ._mixture import GaussianMixture
+from ._quantile import QuantileGaussian
 
 #: Column type name -> likelihood class.
 LIKELIHOODS = {
     cls.name: cls
-    for cls in (Gaussian, GaussianMixture, Bernoulli, ContinuousBernoulli, Categorical)
+    for cls in (
+        Gaussian,
+        QuantileGaussian,
+        GaussianMixture,
+        Bernoulli,
+        ContinuousBernoulli,
+        Categorical,
+    )
 }
 
 
@@ -181,13 +189,31 @@ class TableLikelihood:
                 column = block.columns[0]
                 with np.errstate(invalid="ignore"):
                     X[X[:, column] >= block.n_categories, column] = np.nan
+            elif block.maps_units:
+                X[:, block.columns] = block.to_scores(X[:, block.columns])
         return X
 
     def to_data(self, X_model):
         """Model units to data units (in place)."""
+        for block in self.blocks:
+            if block.maps_units:
+                X_model[:, block.columns] = block.from_scores(X_model[:, block.columns])
         X_model *= self.scale.astype(X_model.dtype)
         X_model += self.loc.astype(X_model.dtype)
         return X_model
+
+    def log_jacobian_rows(self, X_model):
+        """``sum_j log |d u_j / d x_j|`` over each row's observed cells, float64.
+
+        Added to a log-likelihood of model-unit rows ``X_model`` (NaN where
+        missing), it gives the density in the data's units.
+        """
+        total = np.zeros(X_model.shape[0], dtype=np.float64)
+        for block in self.blocks:
+            U = X_model[:, block.columns]
+            cells = block.log_jacobian_cells(U)
+            total += np.where(np.isnan(U), 0.0, cells).sum(axis=1)
+        return total
 
     def log_jacobian(self):
         """``log prod(scale)`` over the continuous columns, float64."""
@@ -313,8 +339,8 @@ def build_likelihood(
             continue
         if cls is Categorical:
             blocks.extend(Categorical([j], dtype, n_categories[j]) for j in columns)
-        elif cls is Gaussian:
-            blocks.append(Gaussian(columns, dtype, variance))
+        elif cls in (Gaussian, QuantileGaussian):
+            blocks.append(cls(columns, dtype, variance))
         elif cls is Bernoulli:
             blocks.append(Bernoulli(columns, dtype, two_values))
         else:

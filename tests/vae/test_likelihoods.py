@@ -17,6 +17,7 @@ from skmanifold_attn.vae._likelihoods import (
     Gaussian,
 )
 from skmanifold_attn.vae._mixture import GaussianMixture
+from skmanifold_attn.vae._quantile import QuantileGaussian
 from skmanifold_attn.vae._table_likelihood import (
     LIKELIHOODS,
     TableLikelihood,
@@ -38,6 +39,11 @@ def _block_and_data(name, seed=0, n=7):
         block.fit(rng.normal(size=(20, 2)))
         block.log_variance[:] = rng.normal(size=(2, 3))
         X = rng.normal(size=(n, 2))
+    elif name == "quantile_gaussian":
+        block = QuantileGaussian([0, 1], np.float64)
+        block.fit(rng.lognormal(size=(30, 2)))
+        block.log_variance[:] = rng.normal(size=2)
+        X = rng.normal(size=(n, 2))
     elif name == "bernoulli":
         block = Bernoulli([0, 1], np.float64)
         X = rng.uniform(size=(n, 2))
@@ -58,6 +64,7 @@ def _block_and_data(name, seed=0, n=7):
 NAMES = [
     "gaussian",
     "gaussian_mixture",
+    "quantile_gaussian",
     "gaussian_fixed",
     "bernoulli",
     "continuous_bernoulli",
@@ -266,6 +273,7 @@ def test_every_registered_type_is_one_class():
     assert set(LIKELIHOODS) == {
         "gaussian",
         "gaussian_mixture",
+        "quantile_gaussian",
         "bernoulli",
         "continuous_bernoulli",
         "categorical",

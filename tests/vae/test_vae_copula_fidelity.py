@@ -131,9 +131,12 @@ def _penguins():
 @pytest.mark.parametrize("table", ["penguins", "synthetic"])
 def test_samples_are_at_least_as_faithful_as_a_gaussian_copula(table):
     real = _penguins() if table == "penguins" else synthetic_table()
+    # The default column types; n_iter_no_change=50 lets the small tables
+    # train to their plateau (with 10, penguins stop after ~160 epochs of two
+    # batches, far from it, and their associations are off by 0.2).
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        vae = VAETransformer(decoder="gaussian_mixture", random_state=0).fit(real)
+        vae = VAETransformer(n_iter_no_change=50, random_state=0).fit(real)
     ours = np.mean(
         [fidelity(real, vae.sample(len(real), random_state=s)) for s in range(3)],
         axis=0,
@@ -148,6 +151,13 @@ def test_samples_are_at_least_as_faithful_as_a_gaussian_copula(table):
     ks, tv, association = ours
     # Pairwise associations: at least as faithful as the copula.
     assert association <= copula[2], (ours, copula)
-    # Marginals: the copula reproduces them by construction (its samples are
-    # the data's own quantiles), so the VAE's are held to absolute bounds.
-    assert ks < 0.1 and tv < 0.06, (ours, copula)
+    # Marginals: within 1 / sqrt(n) of the copula's. The copula draws the
+    # data's own values (a bootstrap, KS to the data about 0.87 / sqrt(n));
+    # even draws from the true distribution are further from the data (two
+    # independent samples: about 1.23 / sqrt(n)), so a smooth model cannot
+    # match the copula's marginals exactly.
+    tolerance = 1 / np.sqrt(len(real))
+    assert ks <= copula[0] + tolerance and tv <= copula[1] + tolerance, (
+        ours,
+        copula,
+    )

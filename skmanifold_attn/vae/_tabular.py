@@ -403,6 +403,32 @@ class TableMixin:
         rng = check_random_state(random_state)
         return importance_impute(self._model, X_model, n_draws, rng)
 
+    def _sample_model_units(self, n_samples, rng, conditions, latent):
+        """Rows drawn as ``sample`` documents, in model units."""
+        model = self._model
+        if latent not in ("aggregate_posterior", "prior"):
+            raise ValueError(
+                f"latent must be 'aggregate_posterior' or 'prior', got {latent!r}."
+            )
+        if conditions is None:
+            Z = rng.standard_normal((n_samples, model.n_components))
+            if latent == "aggregate_posterior":
+                mean, log_var = self._posterior
+                rows = rng.randint(mean.shape[0], size=n_samples)
+                Z = mean[rows] + np.exp(0.5 * log_var[rows]) * Z
+            X_model = model.decode_sample(Z.astype(model.dtype), rng)
+            return X_model
+        columns, values = parse_conditions(
+            conditions, model.likelihood, self._schema, self._labels()
+        )
+        X_condition = np.full((1, model.n_features), np.nan)
+        X_condition[0, columns] = values
+        X_condition = model.likelihood.to_model(X_condition, model.dtype)
+        Z, _ = conditional_latents(model, X_condition, n_samples, rng)
+        X_model = model.decode_sample(Z, rng)
+        X_model[:, columns] = X_condition[0, columns]
+        return X_model
+
     def _bounds(self, X):
         X_model = self._to_model_units(X)
         iwae, elbo = self._model.bounds(X_model, self._model.score_noise)

@@ -368,7 +368,10 @@ class TableMixin:
             columns, dtypes and categories; an ndarray otherwise), unless
             ``set_output`` asks for pandas or polars.
         """
-        X_data = self._model.likelihood.to_data(X_model)
+        return self._from_data_units(self._model.likelihood.to_data(X_model))
+
+    def _from_data_units(self, X_data):
+        """The seam's encoded rows as a table of the fitted kind."""
         out = decode_table(self._schema, X_data)
         if isinstance(out, np.ndarray) and out.dtype != object:
             out = out.astype(self._model.dtype, copy=False)
@@ -403,8 +406,8 @@ class TableMixin:
         rng = check_random_state(random_state)
         return importance_impute(self._model, X_model, n_draws, rng)
 
-    def _sample_model_units(self, n_samples, rng, conditions, latent):
-        """Rows drawn as ``sample`` documents, in model units."""
+    def _sample_table(self, n_samples, rng, conditions, latent):
+        """Rows drawn as ``sample`` documents, as a table of the fitted kind."""
         model = self._model
         if latent not in ("aggregate_posterior", "prior"):
             raise ValueError(
@@ -416,8 +419,9 @@ class TableMixin:
                 mean, log_var = self._posterior
                 rows = rng.randint(mean.shape[0], size=n_samples)
                 Z = mean[rows] + np.exp(0.5 * log_var[rows]) * Z
-            X_model = model.decode_sample(Z.astype(model.dtype), rng)
-            return X_model
+            return self._from_model_units(
+                model.decode_sample(Z.astype(model.dtype), rng)
+            )
         columns, values = parse_conditions(
             conditions, model.likelihood, self._schema, self._labels()
         )
@@ -425,9 +429,12 @@ class TableMixin:
         X_condition[0, columns] = values
         X_condition = model.likelihood.to_model(X_condition, model.dtype)
         Z, _ = conditional_latents(model, X_condition, n_samples, rng)
-        X_model = model.decode_sample(Z, rng)
-        X_model[:, columns] = X_condition[0, columns]
-        return X_model
+        X_data = model.likelihood.to_data(model.decode_sample(Z, rng))
+        # The conditioned cells hold the given values exactly (set in the
+        # data's units: the way back from model units may round them, e.g.
+        # to a column's grid).
+        X_data[:, columns] = values
+        return self._from_data_units(X_data)
 
     def _bounds(self, X):
         X_model = self._to_model_units(X)

@@ -527,9 +527,7 @@ class VAETransformer(
         check_is_fitted(self)
         check_n_samples(n_samples, type(self).__name__)
         rng = check_random_state(random_state)
-        return self._from_model_units(
-            self._sample_model_units(n_samples, rng, conditions, latent)
-        )
+        return self._sample_table(n_samples, rng, conditions, latent)
 
     def score_samples(self, X: ArrayLike) -> np.ndarray:
         """Importance-weighted lower bound on ``log p(x)`` of each row.

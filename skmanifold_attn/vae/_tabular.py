@@ -370,7 +370,10 @@ class TableMixin:
             columns, dtypes and categories; an ndarray otherwise), unless
             ``set_output`` asks for pandas or polars.
         """
-        X_data = self._model.likelihood.to_data(X_model)
+        return self._from_data_units(self._model.likelihood.to_data(X_model))
+
+    def _from_data_units(self, X_data):
+        """The seam's encoded rows as a table of the fitted kind."""
         out = decode_table(self._schema, X_data)
         if isinstance(out, np.ndarray) and out.dtype != object:
             out = out.astype(self._model.dtype, copy=False)
@@ -404,6 +407,36 @@ class TableMixin:
         check_is_fitted(self)
         rng = check_random_state(random_state)
         return importance_impute(self._model, X_model, n_draws, rng)
+
+    def _sample_table(self, n_samples, rng, conditions, latent):
+        """Rows drawn as ``sample`` documents, as a table of the fitted kind."""
+        model = self._model
+        if latent not in ("aggregate_posterior", "prior"):
+            raise ValueError(
+                f"latent must be 'aggregate_posterior' or 'prior', got {latent!r}."
+            )
+        if conditions is None:
+            Z = rng.standard_normal((n_samples, model.n_components))
+            if latent == "aggregate_posterior":
+                mean, log_var = self._posterior
+                rows = rng.randint(mean.shape[0], size=n_samples)
+                Z = mean[rows] + np.exp(0.5 * log_var[rows]) * Z
+            return self._from_model_units(
+                model.decode_sample(Z.astype(model.dtype), rng)
+            )
+        columns, values = parse_conditions(
+            conditions, model.likelihood, self._schema, self._labels()
+        )
+        X_condition = np.full((1, model.n_features), np.nan)
+        X_condition[0, columns] = values
+        X_condition = model.likelihood.to_model(X_condition, model.dtype)
+        Z, _ = conditional_latents(model, X_condition, n_samples, rng)
+        X_data = model.likelihood.to_data(model.decode_sample(Z, rng))
+        # The conditioned cells hold the given values exactly (set in the
+        # data's units: the way back from model units may round them, e.g.
+        # to a column's grid).
+        X_data[:, columns] = values
+        return self._from_data_units(X_data)
 
     def _bounds(self, X):
         X_model = self._to_model_units(X)

@@ -313,3 +313,30 @@ def test_a_boolean_column_is_binary_and_takes_boolean_conditions():
     assert list(vae.column_types_) == ["quantile_gaussian", "bernoulli"]
     out = vae.sample(20, random_state=0, conditions={"positive": True})
     assert out["positive"].dtype == bool and out["positive"].all()
+
+
+def test_sample_latent_sources_and_exact_conditions_on_a_grid_column():
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame(
+        {
+            "length": rng.randint(170, 230, size=300).astype(float),  # whole mm
+            "mass": rng.lognormal(8, 0.2, size=300),
+        }
+    )
+    vae = VAETransformer(n_components=2, max_iter=20, **FAST)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        vae.fit(frame)
+    assert list(vae.column_types_) == ["quantile_gaussian", "quantile_gaussian"]
+    # Draws of the grid column stay on its grid, whatever the latent source.
+    for latent in ("aggregate_posterior", "prior"):
+        draws = vae.sample(200, random_state=0, latent=latent)["length"]
+        np.testing.assert_array_equal(draws, np.rint(draws))
+    assert not vae.sample(50, random_state=0).equals(
+        vae.sample(50, random_state=0, latent="prior")
+    )
+    with pytest.raises(ValueError, match="latent must be"):
+        vae.sample(5, latent="posterior")
+    # A condition off the grid is still imposed exactly.
+    conditioned = vae.sample(20, random_state=0, conditions={"length": 200.25})
+    assert (conditioned["length"] == 200.25).all()

@@ -1,0 +1,95 @@
+"""Docstring pieces of VAETransformer, filled in by ``fill_doc``."""
+
+from .._docstrings import DOC_PIECES
+
+VAE_DOC_PIECES = {
+    "vae_decoder": """\
+    decoder : {"auto", "gaussian", "quantile_gaussian", "gaussian_mixture", \
+            "bernoulli", "continuous_bernoulli"}, default="auto"
+        Likelihood ``p(x|z)`` of the numeric columns (categorical columns
+        always get a categorical softmax). ``"auto"`` picks one per column:
+        a column with exactly two distinct values gets a Bernoulli (its
+        smaller value is 0, the larger 1), one with more than 20 distinct
+        values a ``"quantile_gaussian"``, any other (few-valued columns such
+        as pixel intensities or small counts) a Gaussian.
+        ``"gaussian"`` makes every numeric column Gaussian; it standardises
+        each column internally (so raw scales work) and undoes it on the way
+        out. ``"quantile_gaussian"`` maps each column to normal scores by its
+        empirical quantiles (a monotone, piecewise-linear map learned at fit)
+        and models the scores by a Gaussian: skewed, heavy-tailed or
+        multi-modal marginals come out right, and ``score_samples`` stays a
+        density in the original units. ``"gaussian_mixture"`` models every
+        numeric column by a mixture of 5 Gaussians whose weights and means
+        the decoder outputs (about 10 decoder outputs per column).
+        ``"bernoulli"`` needs every value in [0, 1] (grey levels are
+        allowed, the loss is then the binary cross-entropy, but samples are
+        0 or 1); ``"continuous_bernoulli"`` is the proper density of values
+        in [0, 1], whose samples are grey levels.
+""",
+    "vae_table_attributes": """\
+    mean_ : ndarray of shape (n_features,)
+        Per-column offset of the model's units: the mean of a Gaussian
+        column, the smaller value of a two-valued Bernoulli column, 0
+        otherwise.
+
+    scale_ : ndarray of shape (n_features,)
+        Per-column scale of the model's units: the standard deviation of a
+        Gaussian column (constant columns get 1), the gap between a
+        two-valued column's values, 1 otherwise.
+
+    column_types_ : ndarray of str, shape (n_features,)
+        The likelihood of each column: ``"gaussian"``,
+        ``"gaussian_mixture"``, ``"bernoulli"``, ``"continuous_bernoulli"``
+        or ``"categorical"``.
+
+    decoder_variance_ : ndarray of shape (n_features,) or None
+        Variance of the ``"gaussian"`` columns in the original units (NaN
+        for the other columns, ``"quantile_gaussian"`` ones included, whose
+        variance is in normal scores; None when no column is Gaussian; inf or 0 for
+        columns whose squared scale is not representable, e.g. values
+        around 1e200 or 1e-200).
+""",
+    "vae_notes": """\
+    Notes
+    -----
+    **Tables.** ``X`` may be an array or a pandas or polars DataFrame with
+    numeric, category and string columns; :meth:`sample` and
+    :meth:`inverse_transform` return the same kind of table (same columns,
+    dtypes and categories; integer columns rounded) unless ``set_output``
+    asks for pandas or polars.
+
+    **Missing values.** Missing cells (NaN, None, ``pd.NA``) are left out of
+    the likelihood; the encoder sees them as 0 (an all-zero one-hot row for a
+    categorical column) together with one missing-indicator input per column
+    when the training data had missing cells. :meth:`transform` and
+    :meth:`score_samples` accept incomplete rows; a category unseen at fit
+    counts as missing. A column without any observed value at fit is
+    refused.
+
+    **Conditional sampling.** ``sample(n, conditions={column: value})`` draws
+    from ``p(x | conditions)`` by importance resampling of latent codes (see
+    :meth:`sample`): exact values in the conditioned columns, a bounded
+    amount of work, and a warning with the effective sample size when the
+    model finds the combination improbable.
+""",
+    "vae_references": """\
+    References
+    ----------
+    .. [1] D. P. Kingma and M. Welling, "Auto-Encoding Variational Bayes",
+       ICLR 2014.
+    .. [2] Y. Burda, R. Grosse and R. Salakhutdinov, "Importance Weighted
+       Autoencoders", ICLR 2016.
+    .. [3] I. Higgins et al., "beta-VAE: Learning Basic Visual Concepts with a
+       Constrained Variational Framework", ICLR 2017.
+    .. [4] D. P. Kingma et al., "Improved Variational Inference with Inverse
+       Autoregressive Flow", NeurIPS 2016 (free bits).
+    .. [5] G. Loaiza-Ganem and J. P. Cunningham, "The continuous Bernoulli:
+       fixing a pervasive error in variational autoencoders", NeurIPS 2019.
+    .. [6] L. Xu, M. Skoularidou, A. Cuesta-Infante and K. Veeramachaneni,
+       "Modeling Tabular data using Conditional GAN", NeurIPS 2019 (TVAE).
+    .. [7] P.-A. Mattei and J. Frellsen, "MIWAE: Deep Generative Modelling and
+       Imputation of Incomplete Data Sets", ICML 2019.
+""",
+}
+
+DOC_PIECES.update(VAE_DOC_PIECES)

@@ -6,9 +6,9 @@ thread on each side (``torch.set_num_threads(1)``, threadpoolctl for numpy):
 
 - ``dot``, ``additive``, ``gated``: 16 tokens of one value, a shared
   embedding, no self-attention block;
-- ``dot, 1 layer`` and ``dot, 2 layers``: the same with pre-norm
+- ``dot 1 layer`` and ``dot 2 layers``: the same with pre-norm
   self-attention blocks;
-- ``default, 64 tokens``: AttentionPooling's defaults (a per-token embedding,
+- ``default 64 tokens``: AttentionPooling's defaults (a per-token embedding,
   the FT-Transformer feature tokenizer) on rows of 64 values;
 - ``table``: 10k rows of 8 numeric and 4 categorical columns (5 to 50
   categories), one token per column: in torch the FT-Transformer tokenizer
@@ -24,11 +24,14 @@ the same shortcut as a second twin ("torch short"), next to standard attention
 where the scoring allows it). The ratio is the faster torch twin's seconds
 over ours: above 1 means ours is faster.
 
-Times are medians over the repeats (runs interleaved side by side), for one
-training epoch (whole fit time divided by the epochs) and for one transform
-of all rows (ours through ``transform``, chunks of 1024 rows; torch in the
-same chunks under ``inference_mode``). The 1-minute load average is printed
-next to each configuration (the machine may be shared). Peak memory is the
+Times are medians over the repeats (runs interleaved side by side) of the
+CPU seconds of the process (both sides compute on one thread, so CPU time is
+the cost, and it is far less disturbed than wall time when other jobs share
+the machine), for one training epoch (whole fit time divided by the epochs)
+and for one transform of all rows (ours through ``transform``, chunks of 1024
+rows; torch in the same chunks under ``inference_mode``). ``ratio`` compares
+CPU times, ``wall`` the wall-clock times of the same runs. The 1-minute load
+average is printed next to each configuration. Peak memory is the
 rise of the process's peak resident set during the first fit and transform
 of each side (Linux only).
 
@@ -54,9 +57,9 @@ CONFIGS = {
     "dot": dict(n_tokens=16, embedding="shared", scoring="dot", n_layers=0),
     "additive": dict(n_tokens=16, embedding="shared", scoring="additive", n_layers=0),
     "gated": dict(n_tokens=16, embedding="shared", scoring="gated", n_layers=0),
-    "dot, 1 layer": dict(n_tokens=16, embedding="shared", scoring="dot", n_layers=1),
-    "dot, 2 layers": dict(n_tokens=16, embedding="shared", scoring="dot", n_layers=2),
-    "default, 64 tokens": dict(
+    "dot 1 layer": dict(n_tokens=16, embedding="shared", scoring="dot", n_layers=1),
+    "dot 2 layers": dict(n_tokens=16, embedding="shared", scoring="dot", n_layers=2),
+    "default 64 tokens": dict(
         n_tokens=64, embedding="per_token", scoring="dot", n_layers=0
     ),
     "table": dict(
@@ -90,12 +93,17 @@ def _reset_peak():
     return True
 
 
+_PEAKS = []
+
+
 def peak_rise(func):
     """Run ``func``; return its result and the rise of the peak RSS in bytes."""
+    _PEAKS.append(_status("VmHWM") or 0)
     ok = _reset_peak()
     before = _status("VmRSS")
     result = func()
     after = _status("VmHWM")
+    _PEAKS.append(after or 0)
     if not ok or before is None or after is None:
         return result, None
     return result, max(after - before, 0)
@@ -329,10 +337,18 @@ def torch_twin(config, epochs, shortcut, categories):
 
 
 # -- driver -------------------------------------------------------------------
+def _timed(func, *args):
+    """Result, CPU seconds of this process, and wall seconds of ``func``."""
+    cpu, wall = time.process_time(), time.perf_counter()
+    result = func(*args)
+    return result, time.process_time() - cpu, time.perf_counter() - wall
+
+
 def measure(sides, inputs, y, repeats):
     """Interleaved runs: per side the median fit and transform seconds, memory."""
-    results = {name: {"fit": [], "transform": [], "memory": None} for name in sides}
-    models = {}
+    keys = ("fit", "transform", "fit_wall", "transform_wall")
+    results = {name: {key: [] for key in keys} for name in sides}
+    models, memory = {}, {}
     for name, (fit, transform) in sides.items():
 
         def first(fit=fit, transform=transform, data=inputs[name]):
@@ -340,22 +356,19 @@ def measure(sides, inputs, y, repeats):
             transform(model, data)
             return model
 
-        models[name], results[name]["memory"] = peak_rise(first)
+        models[name], memory[name] = peak_rise(first)
     for _ in range(repeats):
         for name, (fit, transform) in sides.items():
-            data = inputs[name]
-            start = time.perf_counter()
-            fit(data, y)
-            results[name]["fit"].append(time.perf_counter() - start)
-            start = time.perf_counter()
-            transform(models[name], data)
-            results[name]["transform"].append(time.perf_counter() - start)
+            data, r = inputs[name], results[name]
+            _, cpu, wall = _timed(fit, data, y)
+            r["fit"].append(cpu)
+            r["fit_wall"].append(wall)
+            _, cpu, wall = _timed(transform, models[name], data)
+            r["transform"].append(cpu)
+            r["transform_wall"].append(wall)
     return {
-        name: dict(
-            fit=statistics.median(r["fit"]),
-            transform=statistics.median(r["transform"]),
-            memory=r["memory"],
-        )
+        name: {key: statistics.median(r[key]) for key in keys}
+        | {"memory": memory[name]}
         for name, r in results.items()
     }
 
@@ -384,11 +397,13 @@ def main():
         f"{n_samples} rows, embed_dim {EMBED_DIM}, {N_HEADS} heads, 1 seed, "
         f"{N_CLASSES} classes, batch {BATCH}, {epochs} epochs, float32, one "
         f"thread each, median of {repeats}; seconds per epoch and per transform"
-        " of all rows; ratio = faster torch twin / ours (above 1: ours faster)"
+        " of all rows (CPU time); ratio = faster torch twin / ours (above 1: ours"
+        " faster)"
     )
     header = (
-        f"{'configuration':<20} {'':<9} {'ours s':>8} {'torch std':>9} "
-        f"{'torch short':>11} {'ratio':>6}   {'load':>5} {'peak MiB ours/torch':>19}"
+        f"{'configuration':<18} {'':<9} {'ours s':>8} {'torch std':>9} "
+        f"{'torch short':>11} {'ratio':>6} {'wall':>5} {'load':>5} "
+        f"{'peak MiB ours/torch':>19}"
     )
     print(header)
     with threadpool_limits(limits=1):
@@ -408,29 +423,31 @@ def main():
             load_before = load()
             res = measure(sides, inputs, y, repeats)
             load_avg = max(load_before, load())
-            torch_peak = max(
-                (res[k]["memory"] or 0 for k in res if k != "ours"), default=None
-            )
+            twins = [k for k in ("std", "short") if k in res]
+            torch_peak = max((res[k]["memory"] or 0 for k in twins), default=None)
+            memory = _mib(res["ours"]["memory"]) + "/" + _mib(torch_peak)
             for what in ("fit", "transform"):
-                ours_s = res["ours"][what] / (epochs if what == "fit" else 1)
-                cells = []
-                best = None
-                for twin in ("std", "short"):
-                    if twin in res:
-                        t = res[twin][what] / (epochs if what == "fit" else 1)
-                        best = t if best is None else min(best, t)
-                        cells.append(f"{t:.4f}")
-                    else:
-                        cells.append("-")
-                ratio = "n/a" if best is None else f"{best / ours_s:.2f}"
+                per = epochs if what == "fit" else 1
+                ours_s = res["ours"][what] / per
+                cells = [
+                    f"{res[k][what] / per:.4f}" if k in res else "-"
+                    for k in ("std", "short")
+                ]
+                ratio = wall = "n/a"
+                if twins:
+                    best = min(res[k][what] for k in twins) / per
+                    ratio = f"{best / ours_s:.2f}"
+                    key = what + "_wall"
+                    wall = f"{min(res[k][key] for k in twins) / res['ours'][key]:.2f}"
                 label = "train/ep" if what == "fit" else "transform"
                 print(
-                    f"{name:<20} {label:<9} {ours_s:>8.4f} {cells[0]:>9} "
-                    f"{cells[1]:>11} {ratio:>6}   {load_avg:>5.2f} "
-                    f"{_mib(res['ours']['memory']) + '/' + _mib(torch_peak):>19}"
+                    f"{name:<18} {label:<9} {ours_s:>8.4f} {cells[0]:>9} "
+                    f"{cells[1]:>11} {ratio:>6} {wall:>5} {load_avg:>5.2f} "
+                    f"{memory:>19}",
+                    flush=True,
                 )
-    peak = _status("VmHWM")
-    if peak is not None:
+    peak = max(_PEAKS + [_status("VmHWM") or 0])
+    if peak:
         print(f"peak resident memory of the whole run: {peak / 2**20:.0f} MiB")
     if torch is None:
         print("torch is not installed: ratio not measured (pip install torch)")

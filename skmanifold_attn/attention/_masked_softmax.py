@@ -8,27 +8,46 @@ whose tokens are all padding gets all-zero weights (it pools to zeros).
 import numpy as np
 
 
-def max_over_axis(x, axis):
-    """``x.max(axis, keepdims=True)`` by pairwise halving.
-
-    numpy's max reduction over a short axis of a small array costs far more
-    than a few element-wise maxima of halves, which vectorise well.
-    """
+def _halving(x, axis, ufunc):
+    """``ufunc.reduce(x, axis, keepdims=True)`` by pairwise halving."""
     axis = axis % x.ndim
     index = [slice(None)] * x.ndim
     size = x.shape[axis]
+    if size == 1:
+        return x.copy() if ufunc is np.add else x
     while size > 1:
         half = size // 2
         index[axis] = slice(0, half)
         low = x[tuple(index)]
         index[axis] = slice(half, 2 * half)
         high = x[tuple(index)]
-        out = np.maximum(low, high)
+        out = ufunc(low, high)
         if size % 2:
+            # The odd one out joins the first of the halves.
             index[axis] = slice(2 * half, size)
-            np.maximum(out, x[tuple(index)], out=out)
+            extra = x[tuple(index)]
+            index[axis] = slice(0, 1)
+            first = out[tuple(index)]
+            ufunc(first, extra, out=first)
         x, size = out, half
     return x
+
+
+def max_over_axis(x, axis):
+    """``x.max(axis, keepdims=True)`` by pairwise halving.
+
+    numpy's max reduction over a short axis of a small array costs far more
+    than a few element-wise maxima of halves, which vectorise well.
+    """
+    return _halving(x, axis, np.maximum)
+
+
+def sum_over_axis(x, axis):
+    """``x.sum(axis, keepdims=True)`` by pairwise halving (as :func:`max_over_axis`).
+
+    Equal to numpy's sum up to rounding (the terms are added in another order).
+    """
+    return _halving(x, axis, np.add)
 
 
 def masked_softmax(scores, mask, axis):
@@ -57,10 +76,10 @@ def masked_softmax(scores, mask, axis):
     scores -= max_over_axis(scores, axis)
     np.exp(scores, out=scores)
     if mask is None:
-        scores /= scores.sum(axis=axis, keepdims=True)
+        scores /= sum_over_axis(scores, axis)
         return scores
     scores *= mask
-    total = scores.sum(axis=axis, keepdims=True)
+    total = sum_over_axis(scores, axis)
     total[total == 0] = 1
     scores /= total
     return scores
@@ -72,7 +91,7 @@ def softmax_backward(weights, d_weights, axis):
     ``d_scores = w * (d_w - sum(w * d_w))`` along ``axis``; masked positions
     have ``w = 0`` and so get no gradient. ``d_weights`` is overwritten.
     """
-    inner = np.sum(weights * d_weights, axis=axis, keepdims=True)
+    inner = sum_over_axis(weights * d_weights, axis)
     d_weights -= inner
     d_weights *= weights
     return d_weights

@@ -43,14 +43,21 @@ def max_over_axis(x, axis):
 
 
 def sum_over_axis(x, axis):
-    """``x.sum(axis, keepdims=True)`` by pairwise halving (as :func:`max_over_axis`).
+    """``x.sum(axis, keepdims=True)``, fast for short axes.
 
+    Over the last axis of a contiguous array, one matrix-vector product with
+    ones; over another axis, pairwise halving (as :func:`max_over_axis`).
     Equal to numpy's sum up to rounding (the terms are added in another order).
     """
+    axis = axis % x.ndim
+    if axis == x.ndim - 1 and x.flags.c_contiguous and x.size:
+        size = x.shape[-1]
+        total = x.reshape(-1, size) @ np.ones(size, dtype=x.dtype)
+        return total.reshape(x.shape[:-1] + (1,))
     return _halving(x, axis, np.add)
 
 
-def masked_softmax(scores, mask, axis):
+def masked_softmax(scores, mask, axis, maximum=None):
     """Softmax of ``scores`` along ``axis`` ignoring the positions ``mask`` drops.
 
     Parameters
@@ -62,6 +69,9 @@ def masked_softmax(scores, mask, axis):
         every token is real.
     axis : int
         The token axis.
+    maximum : ndarray or None, default=None
+        The scores' maximum along ``axis`` (keepdims) when the caller knows
+        it cheaply; only used when ``mask`` is None.
 
     Returns
     -------
@@ -73,7 +83,9 @@ def masked_softmax(scores, mask, axis):
         # Masked scores must not set the maximum (real weights could
         # underflow); a row of padding only gets finite values, zeroed below.
         np.copyto(scores, np.finfo(scores.dtype).min / 2, where=~mask)
-    scores -= max_over_axis(scores, axis)
+    if mask is not None or maximum is None:
+        maximum = max_over_axis(scores, axis)
+    scores -= maximum
     np.exp(scores, out=scores)
     if mask is None:
         scores /= sum_over_axis(scores, axis)

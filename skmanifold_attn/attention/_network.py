@@ -164,9 +164,17 @@ class AttentionNetwork:
             E = block.predict(E, mask)
         return self.pool.project(E)
 
+    def _embeddings(self, tokens, mask):
+        E = self.embed.predict(tokens)
+        for block in self.blocks:
+            E = block.predict(E, mask)
+        return E
+
     def _predict(self, tokens, mask):
         if self.fused and self.pool.scoring == "dot":
             return fused_dot_pool(self.embed, self.pool, tokens, mask)[0]
+        if self.pool.scoring == "dot":
+            return self.pool.predict(self._embeddings(tokens, mask), mask)
         n, T = tokens.shape[:2]
         return self.pool.predict_projected(self._projections(tokens, mask), mask, n, T)
 
@@ -176,6 +184,8 @@ class AttentionNetwork:
         if self.fused and self.pool.scoring == "dot":
             weights = fused_dot_pool(self.embed, self.pool, tokens, mask)[1]
             return weights.reshape(n, H, S, T)
+        if self.pool.scoring == "dot":
+            return self.pool.attention_weights(self._embeddings(tokens, mask), mask)
         P = self._projections(tokens, mask)
         return self.pool.attention_weights_projected(P, mask, n, T)
 

@@ -13,8 +13,10 @@ thread on each side (``torch.set_num_threads(1)``, threadpoolctl for numpy):
 - ``table``: 10k rows of 8 numeric and 4 categorical columns (5 to 50
   categories), one token per column: in torch the FT-Transformer tokenizer
   (a linear map per numeric column, an ``nn.Embedding`` per categorical
-  column); on our side the categorical columns are given as their integer
-  codes through the per-token embedding.
+  column); on our side ``categorical_features`` with the indices of the
+  categorical columns (their codes in a numeric array) where AttentionPooling
+  has that parameter, else the codes as numeric columns of the per-token
+  embedding (the run says which).
 
 Each side uses the best algebra it can. Where no block sits between the
 embedding and the pooling, ours composes the two linear maps (and for dot
@@ -133,10 +135,13 @@ def make_data(config, n_samples, seed=0):
 
 
 # -- our side -----------------------------------------------------------------
+CATEGORICAL = "categorical_features" in AttentionPooling().get_params()
+
+
 def ours(config, epochs):
-    embedding = "per_token" if config["embedding"] == "table" else config["embedding"]
+    table = config["embedding"] == "table"
     params = dict(
-        embedding=embedding,
+        embedding="per_token" if table else config["embedding"],
         scoring=config["scoring"],
         n_layers=config["n_layers"],
         embed_dim=EMBED_DIM,
@@ -149,6 +154,9 @@ def ours(config, epochs):
         n_iter_no_change=epochs + 1,
         random_state=0,
     )
+
+    if table and CATEGORICAL:
+        params["categorical_features"] = list(range(TABLE_NUMERIC, config["n_tokens"]))
 
     def fit(X, y):
         est = AttentionPooling(**params)
@@ -446,6 +454,13 @@ def main():
                     f"{memory:>19}",
                     flush=True,
                 )
+    if "table" in names:
+        how = (
+            "categorical_features (their indices)"
+            if CATEGORICAL
+            else "numeric codes (AttentionPooling has no categorical_features)"
+        )
+        print(f"table: our side takes the categorical columns as {how}")
     peak = max(_PEAKS + [_status("VmHWM") or 0])
     if peak:
         print(f"peak resident memory of the whole run: {peak / 2**20:.0f} MiB")

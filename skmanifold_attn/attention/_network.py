@@ -22,6 +22,11 @@ from ._embedding import TokenEmbedding
 from ._fused import fused_backward, fused_projection
 from ._pooling import AttentionPool
 from ._self_attention import SelfAttentionBlock
+from ._table_token_space import (
+    table_attention_weights,
+    table_dot_backward,
+    table_dot_pool,
+)
 from ._table_tokens import TableEmbedding
 from ._token_space import fused_dot_backward, fused_dot_pool
 
@@ -136,6 +141,9 @@ class AttentionNetwork:
         # Without blocks, embedding and projection fuse into one cheap map.
         # (Lookups of categorical tokens are not linear in the codes.)
         self.fused = n_layers == 0 and token_dim <= embed_dim and not self.table
+        # Table columns with dot scoring pool in token space: numbers through
+        # composite maps, categories through projected tables.
+        self.table_fused = self.table and n_layers == 0 and scoring == "dot"
         self.order_aware = embedding == "per_token" or positional is not None
         if task == "masked" and self.table:
             n_outputs = self.embed.n_masked_outputs()
@@ -149,6 +157,11 @@ class AttentionNetwork:
 
     # -- encoder ---------------------------------------------------------
     def _encode(self, tokens, mask):
+        if self.table_fused:
+            out, self._dot_cache = table_dot_pool(
+                self.embed, self.pool, tokens, mask, keep=True
+            )
+            return out
         if self.fused and self.pool.scoring == "dot":
             out, _, self._dot_cache = fused_dot_pool(
                 self.embed, self.pool, tokens, mask, keep=True
@@ -165,6 +178,9 @@ class AttentionNetwork:
         return self.pool.forward(E, mask)
 
     def _encode_backward(self, d_pooled):
+        if self.table_fused:
+            table_dot_backward(self.embed, self.pool, self._dot_cache, d_pooled)
+            return
         if self.fused and self.pool.scoring == "dot":
             fused_dot_backward(self.embed, self.pool, self._dot_cache, d_pooled)
             return
@@ -193,6 +209,8 @@ class AttentionNetwork:
         return E
 
     def _predict(self, tokens, mask):
+        if self.table_fused:
+            return table_dot_pool(self.embed, self.pool, tokens, mask)[0]
         if self.fused and self.pool.scoring == "dot":
             return fused_dot_pool(self.embed, self.pool, tokens, mask)[0]
         if self.pool.scoring == "dot":
@@ -203,6 +221,9 @@ class AttentionNetwork:
     def _attention_weights(self, tokens, mask):
         n, T = tokens.shape[:2]
         H, S = self.pool.n_heads, self.pool.n_seeds
+        if self.table_fused:
+            weights = table_attention_weights(self.embed, self.pool, tokens, mask)
+            return weights.reshape(n, H, S, T)
         if self.fused and self.pool.scoring == "dot":
             weights = fused_dot_pool(self.embed, self.pool, tokens, mask)[1]
             return weights.reshape(n, H, S, T)

@@ -12,6 +12,9 @@ embeddings ``E``, the score of seed ``s`` for token ``t`` is
 
 the weights are the masked softmax over tokens and the output of the seed is
 the concatenation over heads of ``sum_t a_t v_t``, of width ``embed_dim``.
+
+Dot scoring is computed in embedding space (see :meth:`AttentionPool._dot_pool`):
+keys and values are never formed.
 """
 
 import numpy as np

@@ -6,8 +6,8 @@ thread on each side (``torch.set_num_threads(1)``, threadpoolctl for numpy):
 
 - ``dot``, ``additive``, ``gated``: 16 tokens of one value, a shared
   embedding, no self-attention block;
-- ``dot 1 layer`` and ``dot 2 layers``: the same with pre-norm
-  self-attention blocks;
+- ``dot 1 layer``, ``dot 2 layers``, ``additive 2 layers``, ``gated 2
+  layers``: the same with pre-norm self-attention blocks;
 - ``default 64 tokens``: AttentionPooling's defaults (a per-token embedding,
   the FT-Transformer feature tokenizer) on rows of 64 values;
 - ``table``: 10k rows of 8 numeric and 4 categorical columns (5 to 50
@@ -61,6 +61,12 @@ CONFIGS = {
     "gated": dict(n_tokens=16, embedding="shared", scoring="gated", n_layers=0),
     "dot 1 layer": dict(n_tokens=16, embedding="shared", scoring="dot", n_layers=1),
     "dot 2 layers": dict(n_tokens=16, embedding="shared", scoring="dot", n_layers=2),
+    "additive 2 layers": dict(
+        n_tokens=16, embedding="shared", scoring="additive", n_layers=2
+    ),
+    "gated 2 layers": dict(
+        n_tokens=16, embedding="shared", scoring="gated", n_layers=2
+    ),
     "default 64 tokens": dict(
         n_tokens=64, embedding="per_token", scoring="dot", n_layers=0
     ),
@@ -409,7 +415,7 @@ def main():
         " faster)"
     )
     header = (
-        f"{'configuration':<18} {'':<9} {'ours s':>8} {'torch std':>9} "
+        f"{'configuration':<19} {'':<9} {'ours s':>8} {'torch std':>9} "
         f"{'torch short':>11} {'ratio':>6} {'wall':>5} {'load':>5} "
         f"{'peak MiB ours/torch':>19}"
     )
@@ -449,7 +455,7 @@ def main():
                     wall = f"{min(res[k][key] for k in twins) / res['ours'][key]:.2f}"
                 label = "train/ep" if what == "fit" else "transform"
                 print(
-                    f"{name:<18} {label:<9} {ours_s:>8.4f} {cells[0]:>9} "
+                    f"{name:<19} {label:<9} {ours_s:>8.4f} {cells[0]:>9} "
                     f"{cells[1]:>11} {ratio:>6} {wall:>5} {load_avg:>5.2f} "
                     f"{memory:>19}",
                     flush=True,

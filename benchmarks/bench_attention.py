@@ -20,8 +20,10 @@ thread on each side (``torch.set_num_threads(1)``, threadpoolctl for numpy):
 
 Each side uses the best algebra it can. Where no block sits between the
 embedding and the pooling, ours composes the two linear maps (and for dot
-scoring pools in raw-token space without forming keys or values); torch gets
-the same shortcut as a second twin ("torch short"), next to standard attention
+scoring pools in raw-token space without forming keys or values); after
+blocks, dot scoring pools in embedding space (scores from ``E (W_k Q)``,
+outputs from the weighted embeddings times ``W_v``). Torch gets the same
+shortcuts as a second twin ("torch short"), next to standard attention
 ("torch std": embedding, key/value projections, ``scaled_dot_product_attention``
 where the scoring allows it). The ratio is the faster torch twin's seconds
 over ours: above 1 means ours is faster.
@@ -299,11 +301,26 @@ def torch_twin(config, epochs, shortcut, categories):
                 out = weights.view(n, T, H, S).permute(0, 2, 3, 1) @ V.transpose(1, 2)
             return out.transpose(1, 2).reshape(n, S * D)
 
+        def dot_embedding_space(self, E, n):
+            """Dot pooling of embeddings E without keys or values formed."""
+            W, b = self.proj.weight.T, self.proj.bias
+            scores = E @ (W[:, :D] @ self.query_block())  # (n, T, H * S)
+            weights = torch.softmax(scores, dim=1)
+            summed = weights.transpose(1, 2) @ E  # (n, H * S, D)
+            W_v = W[:, D:].reshape(D, H, dh).transpose(0, 1)  # (H, D, dh)
+            out = summed.view(n, H, S, D) @ W_v + b[D:].view(H, 1, dh)
+            return out.transpose(1, 2).reshape(n, S * D)
+
         def pool(self, numeric, codes):
             n = numeric.shape[0]
+            if shortcut and scoring == "dot" and self.blocks:
+                E = self.tokens(numeric, codes)
+                for block in self.blocks:
+                    E = block(E)
+                return self.dot_embedding_space(E, n)
             if shortcut and scoring == "dot":
                 return self.dot_token_space(numeric, codes, n)
-            if shortcut:
+            if shortcut and not self.blocks:
                 W, b = self.proj.weight.T, self.proj.bias
                 return self.attend(self.tokens.affine(numeric, codes, W, b), n)
             E = self.tokens(numeric, codes)
@@ -429,7 +446,7 @@ def main():
             if torch is not None:
                 sides["std"] = torch_twin(config, epochs, False, TABLE_CARDINALITIES)
                 inputs["std"] = torch_data
-                if config["n_layers"] == 0:
+                if config["n_layers"] == 0 or config["scoring"] == "dot":
                     sides["short"] = torch_twin(
                         config, epochs, True, TABLE_CARDINALITIES
                     )

@@ -22,6 +22,7 @@ from ._embedding import TokenEmbedding
 from ._fused import fused_backward, fused_projection
 from ._pooling import AttentionPool
 from ._self_attention import SelfAttentionBlock
+from ._table_tokens import TableEmbedding
 from ._token_space import fused_dot_backward, fused_dot_pool
 
 TASKS = ("classification", "regression", "masked")
@@ -71,6 +72,11 @@ class AttentionNetwork:
         Source of the initial values.
     dtype : numpy dtype
         Computation dtype.
+    categorical : ndarray of bool of shape (n_tokens,) or None, default=None
+        Categorical columns of a table (``token_dim=1``, ``"per_token"``):
+        with any, tokens are embedded by :class:`TableEmbedding`.
+    n_categories : ndarray of int of shape (n_tokens,) or None, default=None
+        Categories per column (0 for numeric ones), with ``categorical``.
     """
 
     # Small matrices: BLAS threads cost more than they give.
@@ -93,20 +99,33 @@ class AttentionNetwork:
         mask_fraction,
         rng,
         dtype,
+        categorical=None,
+        n_categories=None,
     ):
         if task not in TASKS:
             raise ValueError(f"Unknown task {task!r}; use one of {TASKS}.")
         self.n_tokens, self.token_dim, self.task = n_tokens, token_dim, task
         self.mask_fraction = mask_fraction
-        self.embed = TokenEmbedding(
-            n_tokens,
-            token_dim,
-            embed_dim,
-            embedding=embedding,
-            positional=positional,
-            rng=rng,
-            dtype=dtype,
-        )
+        self.table = categorical is not None and bool(np.any(categorical))
+        if self.table:
+            self.embed = TableEmbedding(
+                categorical,
+                n_categories,
+                embed_dim,
+                positional=positional,
+                rng=rng,
+                dtype=dtype,
+            )
+        else:
+            self.embed = TokenEmbedding(
+                n_tokens,
+                token_dim,
+                embed_dim,
+                embedding=embedding,
+                positional=positional,
+                rng=rng,
+                dtype=dtype,
+            )
         self.blocks = [
             SelfAttentionBlock(embed_dim, n_heads, rng=rng, dtype=dtype)
             for _ in range(n_layers)
@@ -115,9 +134,12 @@ class AttentionNetwork:
             embed_dim, n_heads, n_seeds, scoring, rng=rng, dtype=dtype
         )
         # Without blocks, embedding and projection fuse into one cheap map.
-        self.fused = n_layers == 0 and token_dim <= embed_dim
+        # (Lookups of categorical tokens are not linear in the codes.)
+        self.fused = n_layers == 0 and token_dim <= embed_dim and not self.table
         self.order_aware = embedding == "per_token" or positional is not None
-        if task == "masked":
+        if task == "masked" and self.table:
+            n_outputs = self.embed.n_masked_outputs()
+        elif task == "masked":
             n_outputs = (n_tokens if self.order_aware else 1) * token_dim
         self.head = Dense(n_seeds * embed_dim, n_outputs, rng=rng, dtype=dtype)
         parts = [self.embed, *self.blocks, self.pool, self.head]
@@ -208,6 +230,8 @@ class AttentionNetwork:
         return tokens * visible[:, :, None], visible, hidden
 
     def _masked_loss(self, prediction, tokens, hidden):
+        if self.table:
+            return self.embed.masked_loss(prediction, tokens, hidden)
         n, T, d = tokens.shape
         prediction = prediction.reshape(n, -1, d)
         n_hidden = max(int(hidden.sum()), 1)
@@ -226,6 +250,9 @@ class AttentionNetwork:
             output = self.head.forward(self._encode(inputs, visible))
             loss, d_output = self._masked_loss(output, tokens, hidden)
         else:
+            if self.table:
+                # Trains the unknown-category embeddings.
+                tokens = self.embed.drop_categories(tokens, rng)
             output = self.head.forward(self._encode(tokens, mask))
             if self.task == "classification":
                 loss, d_output = softmax_cross_entropy(output, y)

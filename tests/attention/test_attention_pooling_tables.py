@@ -8,36 +8,14 @@ import pytest
 from sklearn.base import clone
 
 from skmanifold_attn import AttentionPooling
+from skmanifold_attn._demo import make_mixed_table
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 
 def make_interaction_table(n=600, seed=0, missing=0.05):
-    """A shop's price effect flips sign with the shop; four distractors.
-
-    ``y = 1`` when ``slope[shop] * price + noise > 0``: neither column alone
-    says anything about ``y`` (the slopes are symmetric around 0), together
-    they decide it.
-    """
-    rng = np.random.RandomState(seed)
-    shop = rng.choice(list("abcd"), n)
-    slope = pd.Series(shop).map({"a": -2.0, "b": -1.0, "c": 1.0, "d": 2.0})
-    price = rng.normal(size=n)
-    X = pd.DataFrame(
-        {
-            "noise0": rng.normal(size=n),
-            "shop": pd.Categorical(shop),
-            "noise1": rng.normal(size=n),
-            "price": price,
-            "colour": rng.choice(["red", "green", "blue"], n).astype(object),
-            "noise2": rng.normal(size=n),
-        }
-    )
-    y = (slope.to_numpy() * price + 0.3 * rng.normal(size=n) > 0).astype(int)
-    if missing:
-        for column in X.columns:
-            X.loc[rng.rand(n) < missing, column] = np.nan
-    return X, y
+    # Label: slope[shop] * price + noise > 0; four distractor columns.
+    return make_mixed_table(n, missing=missing, random_state=seed)
 
 
 def _small(**params):

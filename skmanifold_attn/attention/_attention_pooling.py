@@ -15,12 +15,13 @@ from sklearn.base import (
 )
 from sklearn.utils import metadata_routing
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from .._docstrings import fill_doc
-from .._nn._preprocessing import fit_standardisation
 from .._nn._training import NeuralTrainingMixin
+from .._table import CATEGORICAL_FEATURES_CONSTRAINT
 from ._embedding import EMBEDDINGS, POSITIONAL
+from ._inputs import fit_column_standardisation, standardise, validate_tokens
 from ._network import AttentionNetwork
 from ._pooling import SCORINGS
 from ._targets import TASKS, Targets, check_target
@@ -36,7 +37,19 @@ ARCHITECTURE = (
     "n_seeds",
     "scoring",
     "n_layers",
+    "categorical_features",
 )
+
+
+def _same(a, b):
+    """Equality of parameter values, arrays and lists included."""
+    if isinstance(a, str) or isinstance(b, str) or a is None or b is None:
+        return isinstance(a, type(b)) and a == b
+    try:
+        return bool(np.array_equal(np.asarray(a), np.asarray(b)))
+    except (TypeError, ValueError):
+        return a is b
+
 
 if TYPE_CHECKING:  # typing_extensions ships with the type checkers
     from typing_extensions import Self
@@ -213,11 +226,13 @@ class AttentionPooling(
         "n_layers": [Interval(Integral, 0, None, closed="left")],
         "mask_fraction": [Interval(Real, 0, 1, closed="neither")],
         "task": [StrOptions(set(TASKS))],
+        "categorical_features": CATEGORICAL_FEATURES_CONSTRAINT,
     }
 
     def __init__(
         self,
         *,
+        categorical_features="from_dtype",
         token_dim=1,
         embedding="per_token",
         positional=None,
@@ -241,6 +256,7 @@ class AttentionPooling(
         random_state=None,
         verbose=False,
     ):
+        self.categorical_features = categorical_features
         self.token_dim = token_dim
         self.embedding = embedding
         self.positional = positional
@@ -270,84 +286,38 @@ class AttentionPooling(
         # only takes effect at the next fresh fit.
         return self.token_dim if reset else self._model.token_dim
 
-    def _refuse_token_arrays(self, X, reset):
-        # 2-D X keeps the estimator a plain scikit-learn transformer
-        # (pipelines, column transformers, feature names): a 3-D array of
-        # tokens gets the exact reshape to make instead of sklearn's generic
-        # "Found array with dim 3".
-        shape = getattr(X, "shape", None)
-        if shape is None and isinstance(X, (list, tuple)):
-            try:
-                shape = np.shape(X)
-            except ValueError:  # ragged: left to validate_data
-                return
-        if shape is None or len(shape) != 3:
-            return
-        n, n_tokens, token_dim = shape
-        message = (
-            f"{type(self).__name__} takes 2-D X of shape (n_samples, n_tokens * "
-            "token_dim), each token a block of token_dim contiguous columns; got "
-            f"a 3-D array of shape {tuple(shape)}. Pass "
-            f"X.reshape({n}, {n_tokens * token_dim}), i.e. X.reshape(len(X), -1), "
-        )
-        current = self._fitted_token_dim(reset)
-        if reset:
-            message += f"with token_dim={token_dim}"
-            if current != token_dim:
-                message += f" (it is {current} now)"
-        else:
-            message += f"as in fit (this model has token_dim={current})"
-        raise ValueError(message + ".")
-
     def _validate_tokens(self, X, reset):
-        self._refuse_token_arrays(X, reset)
-        X = validate_data(
+        return validate_tokens(
             self,
             X,
             reset=reset,
-            dtype=[np.float64, np.float32],
-            ensure_all_finite="allow-nan",
+            token_dim=self._fitted_token_dim(reset),
+            embedding=self.embedding,
         )
-        n_features = X.shape[1]
-        token_dim = self._fitted_token_dim(reset)
-        if reset and n_features % token_dim:
-            raise ValueError(
-                f"X has {n_features} features, which is not a multiple of "
-                f"token_dim={token_dim}: every token must have token_dim "
-                "contiguous columns."
-            )
-        if token_dim > 1:
-            nan = np.isnan(X).reshape(X.shape[0], -1, token_dim)
-            if np.any(nan.any(axis=2) & ~nan.all(axis=2)):
-                raise ValueError(
-                    "Input X contains NaN in some but not all columns of a token; "
-                    "a token is padding only when all its token_dim columns are "
-                    "NaN. Impute partially missing tokens first."
-                )
-        return X
 
     def _fit_standardisation(self, X):
-        if np.all(np.isnan(X)):
-            raise ValueError("Input X has no tokens: every token is padding (all NaN).")
-        if self.embedding == "shared":
-            # One mean and scale per within-token column, the same at every
-            # position, so that a permutation of the tokens stays one.
-            mean, scale = fit_standardisation(X.reshape(-1, self.token_dim))
-            mean, scale = np.tile(mean, self.n_tokens_), np.tile(scale, self.n_tokens_)
+        self._column_mean, self._column_scale = fit_column_standardisation(
+            X, self._schema.categorical, self.token_dim, self.embedding
+        )
+        # With a per-position embedding nothing is learned about a column
+        # that is missing in every training row: it stays masked.
+        if self.embedding == "per_token":
+            self._ignored_columns = np.flatnonzero(np.isnan(X).all(axis=0))
         else:
-            mean, scale = fit_standardisation(X)
-        self._column_mean, self._column_scale = mean, scale
+            self._ignored_columns = np.empty(0, dtype=np.intp)
 
     def _standardise(self, X):
-        X_std = X - self._column_mean
-        X_std /= self._column_scale
-        return X_std
+        return standardise(
+            X, self._column_mean, self._column_scale, self._ignored_columns
+        )
 
     def _check_architecture(self):
         # Like VAETransformer, a continued fit keeps the network: the
         # parameters that shape it must not have changed since it was built.
         built = self._architecture
-        changed = [name for name in ARCHITECTURE if getattr(self, name) != built[name]]
+        changed = [
+            name for name in ARCHITECTURE if not _same(getattr(self, name), built[name])
+        ]
         if changed:
             details = ", ".join(
                 f"{name}={built[name]!r} -> {getattr(self, name)!r}" for name in changed
@@ -383,6 +353,8 @@ class AttentionPooling(
             mask_fraction=self.mask_fraction,
             rng=rng,
             dtype=X.dtype,
+            categorical=self._schema.categorical,
+            n_categories=self._schema.n_categories,
         )
 
     def _fit(self, X, y, incremental, classes=None):

@@ -23,7 +23,7 @@ depend on the order); the weights are put back in column order for
 
 import numpy as np
 
-from ._masked_softmax import masked_softmax, softmax_backward
+from ._masked_softmax import softmax_backward
 from ._pooling import token_softmax
 
 
@@ -127,38 +127,56 @@ def table_dot_pool(embed, pool, tokens, mask, keep=False):
 
 
 def _table_dot_predict(embed, pool, tokens, mask):
-    """Inference: only each head's own products, by head then seed.
+    """Inference: tokens on the leading axis, only each head's own products.
 
-    The softmax runs in the (n, T, H * S) layout of the scores (reductions
-    over contiguous rows); the numeric columns' terms are one product per
-    head, the categorical columns' looked-up values are added one column at
-    a time (small arrays that stay in cache).
+    Scores are laid out (T, n, H * S): the softmax's reductions over tokens
+    are then element-wise operations on contiguous rows. The numeric
+    columns' terms are one product per head; the categorical columns'
+    looked-up values are weighted and added one column at a time.
     """
     n = tokens.shape[0]
     D, H, S, dh = pool.embed_dim, pool.n_heads, pool.n_seeds, pool.head_dim
     maps = _maps(embed, pool)
-    scores, x, rows = _scores(embed, maps, tokens)
-    n_num = x.shape[1]
-    ordered = _ordered_mask(embed, mask)
-    weights = masked_softmax(
-        scores, None if ordered is None else ordered[:, :, None], axis=1
-    )
-    by_head = np.ascontiguousarray(weights.transpose(2, 0, 1))  # (H * S, n, T)
-    w_num = by_head[:, :, :n_num]
-    terms = np.concatenate([w_num * x, w_num], axis=2).reshape(H, S * n, -1)
+    x = tokens[:, embed.numeric_columns, 0].T  # (n_num, n)
+    rows = embed._rows(tokens).T  # (n_cat, n)
+    n_num, n_cat = x.shape[0], rows.shape[0]
+    scores = np.empty((n_num + n_cat, n, H * S), dtype=pool.W.dtype)
+    np.multiply(x[:, :, None], maps["key_map"][:, None, :], out=scores[:n_num])
+    scores[:n_num] += maps["key_offsets"][:, None, :]
+    np.take(maps["key_table"], rows, axis=0, out=scores[n_num:])
+    if "key_offsets_cat" in maps:
+        scores[n_num:] += maps["key_offsets_cat"][:, None, :]
+    if mask is not None:
+        real = _ordered_mask(embed, mask).T[:, :, None]
+        # Masked scores must not set the maximum; their weights are zeroed.
+        np.copyto(scores, np.finfo(scores.dtype).min / 2, where=~real)
+    scores -= scores.max(axis=0)
+    weights = np.exp(scores, out=scores)
+    if mask is not None:
+        weights *= real
+    total = weights.sum(axis=0)
+    if mask is not None:
+        total[total == 0] = 1  # a row of padding pools to zeros
+    weights /= total
+
+    # Numeric columns: (H, S * n, 2 n_num) terms times each head's slice of
+    # [value_map; value_offsets].
+    w_num = weights[:n_num].transpose(2, 1, 0)  # (H * S, n, n_num)
+    terms = np.concatenate([w_num * x.T, w_num], axis=2).reshape(H, S * n, -1)
     num_maps = np.concatenate([maps["value_map"], maps["value_offsets"]])
     num_maps = num_maps.reshape(-1, H, dh).transpose(1, 0, 2)  # (H, 2 n_num, dh)
-    out = (terms @ num_maps).reshape(H, S, n, dh)
-    value_table = maps["value_table"]
+    out = (terms @ num_maps).reshape(H, S, n, dh).transpose(2, 1, 0, 3)
+    # Categorical columns: looked-up values times their weights, one column
+    # at a time (arrays of n * embed_dim values, which stay in cache).
+    by_seed = np.zeros((n, H, S, dh), dtype=out.dtype)
     offsets_cat = maps.get("value_offsets_cat")
-    for k in range(rows.shape[1]):
-        values = value_table[rows[:, k]]  # (n, D)
+    for k in range(n_cat):
+        values = np.take(maps["value_table"], rows[k], axis=0)  # (n, D)
         if offsets_cat is not None:
             values += offsets_cat[k]
-        values = values.reshape(n, H, 1, dh).transpose(1, 2, 0, 3)  # (H, 1, n, dh)
-        w = by_head[:, :, n_num + k].reshape(H, S, n, 1)
-        out += w * values
-    out = out.transpose(2, 1, 0, 3).reshape(n, S * D)  # seed-major
+        by_seed += values.reshape(n, H, 1, dh) * weights[n_num + k].reshape(n, H, S, 1)
+    out = out + by_seed.transpose(0, 2, 1, 3)  # (n, S, H, dh)
+    out = out.reshape(n, S * D)
     value_bias = np.tile(pool.b[D:], S)
     if mask is None:
         out += value_bias

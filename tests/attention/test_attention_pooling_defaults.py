@@ -58,8 +58,10 @@ def _hgb(classification, X):
     for column in X.columns:
         if not np.issubdtype(X[column].dtype, np.number):
             X[column] = X[column].astype("category")
-    hgb = HistGradientBoostingClassifier if classification else (
-        HistGradientBoostingRegressor
+    hgb = (
+        HistGradientBoostingClassifier
+        if classification
+        else (HistGradientBoostingRegressor)
     )
     return hgb(categorical_features="from_dtype", random_state=0), X
 
@@ -93,7 +95,9 @@ def test_default_fit_on_digits_converges_and_beats_mlp_on_unshuffled_folds():
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         ours = cross_val_score(_ours(True, token_dim=8), X, y, cv=5).mean()
-    mlp = _scores(make_pipeline(StandardScaler(), MLPClassifier(random_state=0)), X, y, 5)
+    mlp = _scores(
+        make_pipeline(StandardScaler(), MLPClassifier(random_state=0)), X, y, 5
+    )
     assert ours >= mlp - 0.005, (ours, mlp)
 
 

@@ -319,7 +319,7 @@ def make_mixed_table(n_samples=1500, *, missing=0.05, random_state=0):
     --------
     >>> from skmanifold_attn._demo import make_mixed_table
     >>> X, y = make_mixed_table(100)
-    >>> X.shape, sorted(set(y))
+    >>> X.shape, sorted(set(y.tolist()))
     ((100, 6), [0, 1])
     """
     import pandas as pd

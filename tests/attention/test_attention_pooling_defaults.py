@@ -103,7 +103,7 @@ def test_default_fit_on_digits_converges_and_beats_mlp_on_unshuffled_folds():
 
 @pytest.mark.slow
 @pytest.mark.timeout(600)
-def test_penguin_species_as_well_as_mlp_and_boosting():
+def test_penguin_species_above_boosting_and_near_mlp():
     penguins = _penguins()
     X, y = penguins.drop(columns="species"), penguins["species"]
     cv = StratifiedKFold(5, shuffle=True, random_state=0)
@@ -111,22 +111,30 @@ def test_penguin_species_as_well_as_mlp_and_boosting():
     mlp = _scores(_mlp(True), X, y, cv)
     hgb, X_hgb = _hgb(True, X)
     boosting = _scores(hgb, X_hgb, y, cv)
-    # One penguin in 344 is 0.003.
-    assert ours >= min(mlp, boosting) - 0.006, (ours, mlp, boosting)
+    # One penguin in 344 is 0.003: at most three fewer than the MLP (it
+    # scores 0.997, ours 0.991 when measured, boosting 0.986).
+    assert ours >= boosting and ours >= mlp - 0.01, (ours, mlp, boosting)
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(600)
-def test_penguin_body_mass_as_well_as_mlp_and_boosting():
+def test_penguin_body_mass_near_mlp_and_boosting():
+    from sklearn.compose import TransformedTargetRegressor
+
     penguins = _penguins().dropna(subset=["body_mass_g"])
     X = penguins.drop(columns="body_mass_g")
     y = penguins["body_mass_g"].to_numpy()
     cv = KFold(5, shuffle=True, random_state=0)
     ours = _scores(_ours(False), X, y, cv, "r2")
+    # At its defaults the MLP regresses raw grams and fails (R² far below
+    # 0); with standardised targets it is the fair reference.
     mlp = _scores(_mlp(False), X, y, cv, "r2")
+    scaled = TransformedTargetRegressor(_mlp(False), transformer=StandardScaler())
+    mlp_scaled = _scores(scaled, X, y, cv, "r2")
     hgb, X_hgb = _hgb(False, X)
     boosting = _scores(hgb, X_hgb, y, cv, "r2")
-    assert ours > mlp and ours >= boosting - 0.02, (ours, mlp, boosting)
+    assert ours > mlp, (ours, mlp)
+    assert ours >= max(mlp_scaled, boosting) - 0.03, (ours, mlp_scaled, boosting)
 
 
 @pytest.mark.slow

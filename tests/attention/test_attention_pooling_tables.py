@@ -34,7 +34,7 @@ def test_categorical_columns_from_dtype_are_lookup_tokens():
     assert list(schema.n_categories[[1, 4]]) == [4, 3]
     np.testing.assert_array_equal(pool.feature_names_in_, X.columns)
     Z = pool.transform(X)
-    assert Z.shape == (200, 16) and np.isfinite(Z).all()
+    assert Z.shape == (200, 16 * pool.n_seeds) and np.isfinite(Z).all()
     # Codes of a categorical column are table rows: no standardisation.
     assert pool._column_mean[1] == 0 and pool._column_scale[1] == 1
 
@@ -145,11 +145,21 @@ def test_bad_tables_get_clear_errors_and_are_not_modified():
     # Column order changed at transform: scikit-learn's feature-name error.
     with pytest.raises(ValueError, match="order"):
         pool.transform(X[X.columns[::-1]])
-    # A numeric column arriving as strings.
-    as_strings = X.copy()
-    as_strings["price"] = as_strings["price"].astype(str)
-    with pytest.raises(ValueError):
-        pool.transform(as_strings)
+    # A numeric column arriving as words, a column of string categories
+    # arriving as numbers: the column's kind changed.
+    as_words = X.copy()
+    as_words["price"] = np.where(X["price"] > 0, "high", "low")
+    with pytest.raises(ValueError, match="price"):
+        pool.transform(as_words)
+    as_numbers = X.copy()
+    as_numbers["colour"] = 1.5
+    with pytest.raises(ValueError, match="colour"):
+        pool.transform(as_numbers)
+    # Numbers written as strings are the same numbers (as check_array reads
+    # them): the same result.
+    as_text = X.copy()
+    as_text["price"] = X["price"].astype(object).map(repr)
+    np.testing.assert_allclose(pool.transform(as_text), pool.transform(X))
     # Mixed types inside one object column.
     mixed = X.copy()
     mixed["colour"] = mixed["colour"].astype(object)

@@ -1,7 +1,8 @@
 """The demo: every estimator of the suite in a Pipeline on the digits data.
 
 Each public estimator adds a :class:`DemoCase` to ``DEMO_CASES``; a test checks
-that none is missing.
+that none is missing. A row may run on a mixed-type table instead
+(:func:`make_mixed_table`: numeric and categorical columns, missing values).
 """
 
 import time
@@ -46,6 +47,9 @@ class DemoCase:
         Grid of the small GridSearchCV run on the training split.
     aliases : tuple of str
         Short names ``--only`` accepts besides ``name`` and the class name.
+    data : {"digits", "table"}
+        The data of the row: the digits, or :func:`make_mixed_table` (not
+        drawn in the figure, whose colours are digits).
     """
 
     name: str
@@ -53,6 +57,7 @@ class DemoCase:
     make_pipeline: Callable
     param_grid: dict = field(default_factory=dict)
     aliases: tuple = ()
+    data: str = "digits"
 
     def names(self):
         """Every name ``--only`` accepts for this row."""
@@ -131,6 +136,11 @@ def _attention_pipeline(random_state):
         ),
         random_state=random_state,
     )
+
+
+def _attention_table_pipeline(random_state):
+    # Default settings: every column a token, categories embedded by tables.
+    return _named(AttentionPooling(random_state=random_state), random_state=0)
 
 
 def _vae_pipeline(random_state):
@@ -232,6 +242,14 @@ DEMO_CASES = [
         param_grid={"embed__n_heads": [2, 4]},
     ),
     DemoCase(
+        name="AttentionPooling (mixed table)",
+        estimator_class=AttentionPooling,
+        make_pipeline=_attention_table_pipeline,
+        param_grid={"embed__n_heads": [2, 4]},
+        aliases=("table",),
+        data="table",
+    ),
+    DemoCase(
         name="VAETransformer",
         estimator_class=VAETransformer,
         make_pipeline=_vae_pipeline,
@@ -316,6 +334,91 @@ def _load_data(random_state):
     return train_test_split(X, y, test_size=0.3, stratify=y, random_state=random_state)
 
 
+def make_mixed_table(n_samples=1500, *, missing=0.05, random_state=0):
+    """A mixed-type table whose label is an interaction of two columns.
+
+    A purchase (``y = 1``) happens when the price is low in shops ``a`` and
+    ``b`` and high in shops ``c`` and ``d``: ``slope[shop] * price + noise >
+    0`` with slopes -2, -1, 1, 2. Neither column alone says anything about
+    ``y``; the other four columns are noise.
+
+    Parameters
+    ----------
+    n_samples : int, default=1500
+        Number of rows.
+    missing : float, default=0.05
+        Share of missing entries (NaN) in every column.
+    random_state : int, default=0
+        Seed.
+
+    Returns
+    -------
+    X : pandas.DataFrame of shape (n_samples, 6)
+        Columns ``noise0``, ``shop`` (category), ``noise1``, ``price``,
+        ``colour`` (strings) and ``noise2``.
+    y : ndarray of shape (n_samples,)
+        0 or 1.
+
+    Examples
+    --------
+    >>> from skmanifold_attn._demo import make_mixed_table
+    >>> X, y = make_mixed_table(100)
+    >>> X.shape, sorted(set(y.tolist()))
+    ((100, 6), [0, 1])
+    """
+    import pandas as pd
+
+    rng = np.random.RandomState(random_state)
+    shop = rng.choice(list("abcd"), n_samples)
+    slope = pd.Series(shop).map({"a": -2.0, "b": -1.0, "c": 1.0, "d": 2.0})
+    price = rng.normal(size=n_samples)
+    X = pd.DataFrame(
+        {
+            "noise0": rng.normal(size=n_samples),
+            "shop": pd.Categorical(shop),
+            "noise1": rng.normal(size=n_samples),
+            "price": price,
+            "colour": rng.choice(["red", "green", "blue"], n_samples).astype(object),
+            "noise2": rng.normal(size=n_samples),
+        }
+    )
+    noise = 0.3 * rng.normal(size=n_samples)
+    y = (slope.to_numpy() * price + noise > 0).astype(int)
+    if missing:
+        for column in X.columns:
+            X.loc[rng.rand(n_samples) < missing, column] = np.nan
+    return X, y
+
+
+def _load_table(random_state):
+    X, y = make_mixed_table(random_state=random_state)
+    return train_test_split(X, y, test_size=0.3, stratify=y, random_state=random_state)
+
+
+def _numeric_view(X_train, X_test):
+    # One-hot categories and standardised, imputed numbers: the space whose
+    # neighbourhoods the trustworthiness of a table row is measured in.
+    from sklearn.compose import make_column_selector, make_column_transformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    encode = make_column_transformer(
+        (
+            make_pipeline(
+                SimpleImputer(strategy="most_frequent"),
+                OneHotEncoder(handle_unknown="ignore", sparse_output=False),
+            ),
+            make_column_selector(dtype_exclude="number"),
+        ),
+        (
+            make_pipeline(SimpleImputer(), StandardScaler()),
+            make_column_selector(dtype_include="number"),
+        ),
+    )
+    return encode.fit(X_train).transform(X_test)
+
+
 def _two_d(Z):
     Z = np.asarray(Z)
     if Z.shape[1] >= 3:
@@ -349,7 +452,9 @@ def run_demo(*, out="demo_output", only=None, plot=True, random_state=0, cv=3):
         ``test_accuracy``, ``trustworthiness`` (of the test rows' embedding,
         10 neighbours), ``n_dims`` (dimension of the embedding) and
         ``embedding`` (2-D coordinates of the test rows: a PCA projection when
-        ``n_dims`` is above 2).
+        ``n_dims`` is above 2), and ``data`` (``"digits"`` or ``"table"``;
+        the trustworthiness of a table row is measured against its one-hot,
+        standardised encoding; table rows are not drawn).
 
     Raises
     ------
@@ -361,11 +466,21 @@ def run_demo(*, out="demo_output", only=None, plot=True, random_state=0, cv=3):
         # Say so before the grid searches, not after them.
         print(NO_MATPLOTLIB + "\n")
         plot = False
-    X_train, X_test, y_train, y_test = _load_data(random_state)
+    data = {"digits": _load_data(random_state)}
+    X_train, X_test = data["digits"][:2]
     print(
         f"digits: {X_train.shape[0]} training rows, {X_test.shape[0]} test rows, "
-        f"{X_train.shape[1]} features; GridSearchCV with cv={cv}\n"
+        f"{X_train.shape[1]} features; GridSearchCV with cv={cv}"
     )
+    if any(case.data == "table" for case in cases):
+        data["table"] = _load_table(random_state)
+        X_train, X_test = data["table"][:2]
+        print(
+            f"mixed table: {X_train.shape[0]} training rows, {X_test.shape[0]} "
+            f"test rows, {X_train.shape[1]} columns (numeric, categorical, 5% "
+            "missing), label from the interaction shop x price"
+        )
+    print()
     header = (
         f"{'estimator':<34} {'fit time (s)':>12} {'test accuracy':>14} "
         f"{'trustworthiness':>15}  best params"
@@ -374,6 +489,7 @@ def run_demo(*, out="demo_output", only=None, plot=True, random_state=0, cv=3):
     print("-" * len(header))
     results = []
     for case in cases:
+        X_train, X_test, y_train, y_test = data[case.data]
         search = GridSearchCV(case.make_pipeline(random_state), case.param_grid, cv=cv)
         start = time.perf_counter()
         with warnings.catch_warnings():
@@ -385,7 +501,8 @@ def run_demo(*, out="demo_output", only=None, plot=True, random_state=0, cv=3):
         accuracy = search.score(X_test, y_test)
         Z_test = np.asarray(search.best_estimator_[:-1].transform(X_test))
         # How far the test rows' neighbours in the embedding are true ones.
-        trust = trustworthiness(X_test, Z_test, n_neighbors=10)
+        X_view = X_test if case.data == "digits" else _numeric_view(X_train, X_test)
+        trust = trustworthiness(X_view, Z_test, n_neighbors=10)
         embedding = _two_d(Z_test)
         params = ", ".join(
             f"{key.split('__', 1)[-1]}={value}"
@@ -404,10 +521,12 @@ def run_demo(*, out="demo_output", only=None, plot=True, random_state=0, cv=3):
                 "n_dims": Z_test.shape[1],
                 "trustworthiness": trust,
                 "embedding": embedding,
+                "data": case.data,
             }
         )
-    if plot:
-        path = _plot(results, y_test, Path(out))
+    drawn = [r for r in results if r["data"] == "digits"]
+    if plot and drawn:
+        path = _plot(drawn, data["digits"][3], Path(out))
         print(f"\nfigure: {path}")
     return results
 

@@ -156,6 +156,14 @@ def _values_and_missing(column, library):
         if column.dtype.is_float():
             missing |= column.is_nan().fill_null(False).to_numpy()
         return values, missing
+    column = np.asarray(column)
+    if column.dtype.kind in "biuf":
+        # A numeric array: its missing entries are its NaNs (vectorised; the
+        # per-value checks below are for object arrays).
+        missing = np.isnan(column) if column.dtype.kind == "f" else None
+        if missing is None:
+            missing = np.zeros(column.shape[0], dtype=bool)
+        return column, missing
     values = np.asarray(column, dtype=object)
     return values, np.array([_is_missing(v) for v in values], dtype=bool)
 
@@ -177,6 +185,8 @@ def _kind(value):
 
 
 def _value_kind(present, name):
+    if present.dtype.kind in "biuf":
+        return "number" if present.size else "str"
     kinds = {_kind(v) for v in present}
     if len(kinds) > 1:
         raise ValueError(

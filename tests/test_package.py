@@ -91,8 +91,14 @@ def test_cli_help():
         (["LocalityPreservingProjections"], ["PCA(30) + LPP"]),
         (
             ["vae", "lle", "attentionpooling"],
-            ["LocallyLinearEmbedding", "AttentionPooling", "VAETransformer"],
+            [
+                "LocallyLinearEmbedding",
+                "AttentionPooling",
+                "AttentionPooling (mixed table)",
+                "VAETransformer",
+            ],
         ),
+        (["table"], ["AttentionPooling (mixed table)"]),
         (None, [case.name for case in DEMO_CASES]),
     ],
 )

@@ -176,3 +176,23 @@ def test_polars_round_trip_with_enum():
     assert back.schema == X.schema
     assert back["kind"].to_list() == X["kind"].to_list()
     assert back["word"].to_list() == X["word"].to_list()
+
+
+def test_numeric_array_codes_equal_the_object_array_codes():
+    # Numeric arrays take a vectorised path for missing entries and value
+    # kinds; the codes must be those of the same values as Python objects.
+    rng = np.random.RandomState(0)
+    X = np.column_stack([rng.normal(size=50), rng.randint(4, size=50)]).astype(float)
+    X[[3, 7], 1] = np.nan
+    X[5, 0] = np.nan
+    codes = {}
+    for kind, data in (("numeric", X), ("object", X.astype(object))):
+        holder = _Holder()
+        X_enc, schema = fit_table(holder, data, categorical_features=[1])
+        test = data[:10].copy()
+        test[0, 1] = 9.0  # unseen: the unknown code
+        codes[kind] = (X_enc, transform_table(holder, schema, test))
+    for fitted, transformed in zip(codes["numeric"], codes["object"], strict=True):
+        np.testing.assert_array_equal(fitted, transformed)
+    assert codes["numeric"][1][0, 1] == 4  # 4 categories seen: unknown is 4
+    assert np.isnan(codes["numeric"][0][[3, 7], 1]).all()

@@ -4,7 +4,8 @@ Modules
 -------
 ``_layers``
     :class:`~._layers.Dense` (Glorot init as scikit-learn's MLP),
-    :class:`~._layers.LayerNorm`, :class:`~._layers.Sequential`,
+    :class:`~._layers.LayerNorm`, :class:`~._layers.NormedDense` (a layer
+    norm folded into the dense layer after it), :class:`~._layers.Sequential`,
     :func:`~._layers.mlp`, activations ``identity``/``logistic``/``tanh``/
     ``relu`` with :func:`~._layers.activate` and
     :func:`~._layers.activation_backward` (derivative from the output). Each

@@ -122,20 +122,23 @@ class Dense:
         self.grads = [np.zeros_like(self.W), np.zeros_like(self.b)]
         self.penalized = [True, False]
 
+    def _affine(self, X):
+        # One 2-D product whatever the leading axes (one BLAS call).
+        n_in, n_out = self.W.shape
+        out = X.reshape(-1, n_in) @ self.W
+        out += self.b
+        return out.reshape(X.shape[:-1] + (n_out,))
+
     def forward(self, X):
         """Return ``activation(X @ W + b)``, remembering what backward needs."""
-        out = X @ self.W
-        out += self.b
-        activate(self.activation, out)
+        out = activate(self.activation, self._affine(X))
         self._X = X
         self._A = out
         return out
 
     def predict(self, X):
         """Forward pass without remembering anything (for inference)."""
-        out = X @ self.W
-        out += self.b
-        return activate(self.activation, out)
+        return activate(self.activation, self._affine(X))
 
     def backward(self, dA, *, input_grad=True):
         """Gradients from ``dA`` (gradient of the loss w.r.t. the output).
@@ -151,7 +154,7 @@ class Dense:
         dZ2.sum(axis=0, out=self.grads[1])
         if not input_grad:
             return None
-        return dZ @ self.W.T
+        return (dZ2 @ self.W.T).reshape(dZ.shape[:-1] + (n_in,))
 
 
 class LayerNorm:
@@ -184,36 +187,154 @@ class LayerNorm:
         self.grads = [np.zeros_like(self.gamma), np.zeros_like(self.beta)]
         self.penalized = [False, False]
 
+    def _row_mean(self, Z):
+        """Means over the last axis of the 2-D ``Z``, as one matrix-vector product.
+
+        numpy's reductions over a short last axis are slow; a product with
+        ``1 / width`` is fast and equal up to rounding.
+        """
+        width = Z.shape[1]
+        return Z @ np.full(width, 1.0 / width, dtype=Z.dtype)
+
     def _normalise(self, X):
-        mean = X.mean(axis=-1, keepdims=True)
-        centred = X - mean
-        var = np.mean(centred * centred, axis=-1, keepdims=True)
-        inv_std = 1.0 / np.sqrt(var + self.eps)
-        return centred * inv_std, inv_std
+        width = self.gamma.shape[0]
+        X2 = X.reshape(-1, width)
+        centred = X2 - self._row_mean(X2)[:, None]
+        var = self._row_mean(centred * centred)
+        var += self.eps
+        inv_std = np.sqrt(var, out=var)
+        np.reciprocal(inv_std, out=inv_std)
+        inv_std = inv_std[:, None]
+        centred *= inv_std
+        return centred.reshape(X.shape), inv_std.reshape(X.shape[:-1] + (1,))
 
     def forward(self, X):
         """Return the normalised, scaled and shifted ``X``."""
         self._X_hat, self._inv_std = self._normalise(X)
-        return self._X_hat * self.gamma + self.beta
+        out = self._X_hat * self.gamma
+        out += self.beta
+        return out
 
     def predict(self, X):
         """Forward pass without remembering anything."""
-        return self._normalise(X)[0] * self.gamma + self.beta
+        out = self._normalise(X)[0]
+        out *= self.gamma
+        out += self.beta
+        return out
 
     def backward(self, dY, *, input_grad=True):
         """Fill ``grads`` and return the gradient with respect to the input."""
         width = self.gamma.shape[0]
-        X_hat = self._X_hat
-        np.sum((dY * X_hat).reshape(-1, width), axis=0, out=self.grads[0])
-        np.sum(dY.reshape(-1, width), axis=0, out=self.grads[1])
+        X_hat = self._X_hat.reshape(-1, width)
+        dY2 = dY.reshape(-1, width)
+        np.sum(dY2 * X_hat, axis=0, out=self.grads[0])
+        np.sum(dY2, axis=0, out=self.grads[1])
         if not input_grad:
             return None
-        dX_hat = dY * self.gamma
-        # d/dx of (x - mean) / std, projected: removes the mean and the part
-        # along X_hat that the normalisation cannot represent.
-        mean_d = dX_hat.mean(axis=-1, keepdims=True)
-        mean_dx = np.mean(dX_hat * X_hat, axis=-1, keepdims=True)
-        return (dX_hat - mean_d - X_hat * mean_dx) * self._inv_std
+        dX_hat = dY2 * self.gamma
+        return self._project_back(dX_hat, X_hat).reshape(dY.shape)
+
+    def _project_back(self, dX_hat, X_hat):
+        """Input gradient (2-D) from the normalised output's; overwrites dX_hat.
+
+        d/dx of (x - mean) / std, projected: removes the mean and the part
+        along X_hat that the normalisation cannot represent.
+        """
+        mean_d = self._row_mean(dX_hat)
+        mean_dx = self._row_mean(dX_hat * X_hat)
+        dX_hat -= mean_d[:, None]
+        X_hat_mean = X_hat * mean_dx[:, None]
+        dX_hat -= X_hat_mean
+        dX_hat *= self._inv_std.reshape(-1, 1)
+        return dX_hat
+
+
+class NormedDense:
+    """A :class:`LayerNorm` followed by a :class:`Dense`, computed as one map.
+
+    The norm's scale and shift are folded into the dense weights,
+    ``(X_hat * gamma + beta) @ W + b = X_hat @ (gamma W) + (beta W + b)``, so
+    neither the scaled nor the shifted array is formed; the backward pass
+    takes the norm's and the dense layer's gradients from the same products.
+    Results equal the two layers applied in turn up to rounding.
+
+    Parameters
+    ----------
+    norm : LayerNorm
+    dense : Dense
+        Their ``params`` and ``grads`` are used (and filled) in place; what
+        the backward pass needs is kept on them too.
+    block : int or None, default=None
+        When given, the output columns come in blocks of this width, laid out
+        block-major: the output has shape ``(n_out / block, rows, block)``
+        (``rows`` the product of the input's leading axes), each block a
+        contiguous matrix (the per-head queries, keys and values of
+        attention), and the backward pass takes its gradient in that layout.
+    """
+
+    def __init__(self, norm, dense, *, block=None):
+        self.norm, self.dense, self.block = norm, dense, block
+
+    def _folded(self):
+        gamma, beta = self.norm.gamma, self.norm.beta
+        W, b = self.dense.W, self.dense.b
+        W = gamma[:, None] * W
+        c = beta @ self.dense.W + b
+        if self.block is None:
+            return W, c
+        n_in, n_out = W.shape
+        k = self.block
+        W = np.ascontiguousarray(W.reshape(n_in, n_out // k, k).transpose(1, 0, 2))
+        return W, c.reshape(n_out // k, 1, k)
+
+    def _affine(self, X):
+        X_hat, inv_std = self.norm._normalise(X)
+        W, c = self._folded()
+        n_in, n_out = self.dense.W.shape
+        out = X_hat.reshape(-1, n_in) @ W
+        out += c
+        out = activate(self.dense.activation, out)
+        if self.block is None:
+            out = out.reshape(X.shape[:-1] + (n_out,))
+        return out, X_hat, inv_std, W
+
+    def forward(self, X):
+        out, X_hat, inv_std, W = self._affine(X)
+        self.norm._X_hat, self.norm._inv_std = X_hat, inv_std
+        self.dense._A, self.dense._cache = out, W
+        self._shape = X.shape
+        return out
+
+    def predict(self, X):
+        return self._affine(X)[0]
+
+    def backward(self, dA):
+        """Fill both layers' grads from ``dA`` (may be overwritten); return dX."""
+        norm, dense = self.norm, self.dense
+        dZ = activation_backward(dense.activation, dense._A, dA)
+        W = dense._cache  # folded
+        n_in, n_out = dense.W.shape
+        X_hat = norm._X_hat.reshape(-1, n_in)
+        if self.block is None:
+            dZ2 = dZ.reshape(-1, n_out)
+            inner = X_hat.T @ dZ2  # (n_in, n_out)
+            total = dZ2.sum(axis=0)
+            dX_hat = dZ2 @ W.T
+        else:
+            inner = (X_hat.T @ dZ).transpose(1, 0, 2).reshape(n_in, n_out)
+            total = (np.ones(dZ.shape[1], dtype=dZ.dtype) @ dZ).reshape(n_out)
+            dX_hat = dZ[0] @ W[0].T
+            part = np.empty_like(dX_hat)
+            for j in range(1, dZ.shape[0]):
+                dX_hat += np.matmul(dZ[j], W[j].T, out=part)
+        dense.grads[0][...] = norm.gamma[:, None] * inner
+        dense.grads[0] += np.outer(norm.beta, total)
+        dense.grads[1][...] = total
+        # The norm's output gradient is dZ W^T; its grads are sums of it
+        # (times X_hat), taken from the same products.
+        np.sum(dense.W * inner, axis=1, out=norm.grads[0])
+        np.dot(dense.W, total, out=norm.grads[1])
+        return norm._project_back(dX_hat, X_hat).reshape(self._shape)
 
 
 class Sequential:

@@ -153,6 +153,12 @@ class NeuralTrainingMixin:
 
     _parameter_constraints = dict(TRAINING_PARAMETER_CONSTRAINTS)
 
+    # Learning-rate decay on plateaus, opted into by an estimator: when the
+    # loss (or validation score) stalls for n_iter_no_change epochs, the step
+    # size is divided by the factor and training goes on, up to this many
+    # times; the next plateau stops training. None: stop at the first one.
+    _plateau_decay = None  # (factor, times)
+
     def _init_model(self, X, y, rng):  # pragma: no cover - abstract hook
         raise NotImplementedError
 
@@ -259,6 +265,9 @@ class NeuralTrainingMixin:
         # With warm_start the best weights of the previous fit still count.
         best_params = getattr(self, "_best_params", None) if early_stopping else None
         converged = False
+        decay_factor, decays_left = self._plateau_decay or (1.0, 0)
+        if incremental:
+            decays_left = 0
         divergence = self._divergence
 
         for _ in range(max_iter):
@@ -329,7 +338,17 @@ class NeuralTrainingMixin:
                 line += f", {time.perf_counter() - start:.2f} s"
                 print(line, flush=True)
 
-            if self._no_improvement_count > self.n_iter_no_change:
+            if self._no_improvement_count > self.n_iter_no_change and decays_left:
+                decays_left -= 1
+                optimizer.learning_rate_init /= decay_factor
+                self._no_improvement_count = 0
+                if self.verbose:
+                    print(
+                        "No improvement for "
+                        f"{self.n_iter_no_change} consecutive epochs: learning rate "
+                        f"divided by {decay_factor:g}."
+                    )
+            elif self._no_improvement_count > self.n_iter_no_change:
                 converged = True
                 if self.verbose:
                     what = "Validation score" if early_stopping else "Training loss"

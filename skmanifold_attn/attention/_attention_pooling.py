@@ -15,12 +15,12 @@ from sklearn.base import (
 )
 from sklearn.utils import metadata_routing
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
-from .._docstrings import fill_doc
-from .._nn._preprocessing import fit_standardisation
 from .._nn._training import NeuralTrainingMixin
+from .._table import CATEGORICAL_FEATURES_CONSTRAINT
 from ._embedding import EMBEDDINGS, POSITIONAL
+from ._inputs import fit_column_standardisation, standardise, validate_tokens
 from ._network import AttentionNetwork
 from ._pooling import SCORINGS
 from ._targets import TASKS, Targets, check_target
@@ -36,13 +36,24 @@ ARCHITECTURE = (
     "n_seeds",
     "scoring",
     "n_layers",
+    "categorical_features",
 )
+
+
+def _same(a, b):
+    """Equality of parameter values, arrays and lists included."""
+    if isinstance(a, str) or isinstance(b, str) or a is None or b is None:
+        return isinstance(a, type(b)) and a == b
+    try:
+        return bool(np.array_equal(np.asarray(a), np.asarray(b)))
+    except (TypeError, ValueError):
+        return a is b
+
 
 if TYPE_CHECKING:  # typing_extensions ships with the type checkers
     from typing_extensions import Self
 
 
-@fill_doc
 class AttentionPooling(
     ClassNamePrefixFeaturesOutMixin,
     NeuralTrainingMixin,
@@ -75,8 +86,26 @@ class AttentionPooling(
     ``T.reshape(len(T), -1)`` with that ``token_dim`` (a 3-D array is refused
     with this advice).
 
+    A DataFrame straight from a file works as it is: with ``token_dim=1``
+    every column is a token, a categorical column (see
+    ``categorical_features``) embedded by its own learned table of
+    categories, with one more "unknown" row for categories unseen at fit. A
+    missing entry (NaN, ``None``, ``pd.NA``) masks its column's token in
+    that row, as padding does; a column missing in every training row is
+    ignored.
+
     Parameters
     ----------
+    categorical_features : "from_dtype", None, array-like of bool, int or \
+            str, default="from_dtype"
+        Categorical columns, selected as by
+        :class:`~sklearn.ensemble.HistGradientBoostingClassifier`:
+        ``"from_dtype"`` takes the pandas ``category``, object and string
+        columns and the polars ``Categorical``, ``Enum`` and string columns of
+        a DataFrame (a numpy array has none); or a boolean mask, integer
+        indices or column names; None for none. At most 10,000 categories
+        per column. Categorical columns need ``token_dim=1`` and
+        ``embedding="per_token"`` (ValueError otherwise).
     token_dim : int, default=1
         Columns per token; ``n_features`` must be a multiple of it. With the
         default every feature is a token, so any table works (with
@@ -88,11 +117,11 @@ class AttentionPooling(
         invariant to the order of the tokens (a set).
     positional : {"sinusoidal", "learned"} or None, default=None
         Positional encoding added to the token embeddings.
-    embed_dim : int, default=32
+    embed_dim : int, default=64
         Width of the token embeddings; a multiple of ``n_heads``.
     n_heads : int, default=4
         Number of attention heads.
-    n_seeds : int, default=1
+    n_seeds : int, default=4
         Number of learned queries (pooled vectors per row).
     scoring : {"dot", "additive", "gated"}, default="dot"
         Attention score: scaled dot product, additive (Bahdanau) or gated
@@ -110,17 +139,30 @@ class AttentionPooling(
         ``"classification"`` for float class labels such as ``0.0, 1.0`` and
         ``"regression"`` for integer-valued quantities such as counts.
         Ignored when fitting without ``y``.
-    alpha : float, default=1e-4
-        Strength of the L2 penalty on the weights.
+    alpha : float, default=0.1
+        Strength of the L2 penalty on the weights (scikit-learn's MLP
+        convention: ``0.5 * alpha * ||W||^2 / batch rows`` added to the loss).
     batch_size : int or "auto", default="auto"
-        Mini-batch size; ``"auto"`` is ``min(200, n_samples)``.
-    {learning_rate_init}
+        Mini-batch size; ``"auto"`` is ``min(200, max(32, n_samples // 4))``
+        (at most ``n_samples``): at least four steps per epoch on small
+        tables.
+    learning_rate_init : float, default=3e-3
+        Adam's initial step size; it is divided by 5 at each of the first two
+        plateaus (see ``n_iter_no_change``). Too large a step makes training
+        diverge, and fit raises ValueError ("Training diverged") rather than
+        return a model trained to nonsense: when a batch loss or a weight
+        becomes non-finite, or when an epoch's mean loss exceeds the smaller
+        of the first batch's loss and the best epoch mean by more than 100
+        times the larger of their magnitudes and 1. Healthy training stays
+        far below that, even with one-row batches.
     max_iter : int, default=200
         Maximum number of epochs (passes over the data).
     tol : float, default=1e-4
         Improvement of the loss (or validation score) that counts.
-    n_iter_no_change : int, default=10
-        Stop after this many epochs without an improvement of ``tol``.
+    n_iter_no_change : int, default=5
+        A plateau is this many epochs without an improvement of ``tol``: at
+        the first two the step size is divided by 5 and training goes on, at
+        the third it stops (before ``max_iter``, the fit has converged).
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the data (stratified for
         classification), stop on its score (accuracy, R², or minus the
@@ -192,10 +234,14 @@ class AttentionPooling(
     ...                         random_state=0)
     >>> Z = pool.fit_transform(X[:300], y[:300])
     >>> Z.shape
-    (300, 16)
+    (300, 64)
     >>> pool.attention_weights(X[:2]).shape
-    (2, 4, 1, 8)
+    (2, 4, 4, 8)
     """
+
+    # When the loss (or validation score) stalls for n_iter_no_change epochs,
+    # divide the step size by 5, twice; the third plateau stops training.
+    _plateau_decay = (5.0, 2)
 
     # `classes` of partial_fit is not metadata to route (no
     # set_partial_fit_request method).
@@ -213,27 +259,29 @@ class AttentionPooling(
         "n_layers": [Interval(Integral, 0, None, closed="left")],
         "mask_fraction": [Interval(Real, 0, 1, closed="neither")],
         "task": [StrOptions(set(TASKS))],
+        "categorical_features": CATEGORICAL_FEATURES_CONSTRAINT,
     }
 
     def __init__(
         self,
         *,
+        categorical_features="from_dtype",
         token_dim=1,
         embedding="per_token",
         positional=None,
-        embed_dim=32,
+        embed_dim=64,
         n_heads=4,
-        n_seeds=1,
+        n_seeds=4,
         scoring="dot",
         n_layers=0,
         mask_fraction=0.25,
         task="auto",
-        alpha=1e-4,
+        alpha=0.1,
         batch_size="auto",
-        learning_rate_init=1e-3,
+        learning_rate_init=3e-3,
         max_iter=200,
         tol=1e-4,
-        n_iter_no_change=10,
+        n_iter_no_change=5,
         early_stopping=False,
         validation_fraction=0.1,
         shuffle=True,
@@ -241,6 +289,7 @@ class AttentionPooling(
         random_state=None,
         verbose=False,
     ):
+        self.categorical_features = categorical_features
         self.token_dim = token_dim
         self.embedding = embedding
         self.positional = positional
@@ -270,84 +319,45 @@ class AttentionPooling(
         # only takes effect at the next fresh fit.
         return self.token_dim if reset else self._model.token_dim
 
-    def _refuse_token_arrays(self, X, reset):
-        # 2-D X keeps the estimator a plain scikit-learn transformer
-        # (pipelines, column transformers, feature names): a 3-D array of
-        # tokens gets the exact reshape to make instead of sklearn's generic
-        # "Found array with dim 3".
-        shape = getattr(X, "shape", None)
-        if shape is None and isinstance(X, (list, tuple)):
-            try:
-                shape = np.shape(X)
-            except ValueError:  # ragged: left to validate_data
-                return
-        if shape is None or len(shape) != 3:
-            return
-        n, n_tokens, token_dim = shape
-        message = (
-            f"{type(self).__name__} takes 2-D X of shape (n_samples, n_tokens * "
-            "token_dim), each token a block of token_dim contiguous columns; got "
-            f"a 3-D array of shape {tuple(shape)}. Pass "
-            f"X.reshape({n}, {n_tokens * token_dim}), i.e. X.reshape(len(X), -1), "
-        )
-        current = self._fitted_token_dim(reset)
-        if reset:
-            message += f"with token_dim={token_dim}"
-            if current != token_dim:
-                message += f" (it is {current} now)"
-        else:
-            message += f"as in fit (this model has token_dim={current})"
-        raise ValueError(message + ".")
-
     def _validate_tokens(self, X, reset):
-        self._refuse_token_arrays(X, reset)
-        X = validate_data(
+        return validate_tokens(
             self,
             X,
             reset=reset,
-            dtype=[np.float64, np.float32],
-            ensure_all_finite="allow-nan",
+            token_dim=self._fitted_token_dim(reset),
+            embedding=self.embedding,
         )
-        n_features = X.shape[1]
-        token_dim = self._fitted_token_dim(reset)
-        if reset and n_features % token_dim:
-            raise ValueError(
-                f"X has {n_features} features, which is not a multiple of "
-                f"token_dim={token_dim}: every token must have token_dim "
-                "contiguous columns."
-            )
-        if token_dim > 1:
-            nan = np.isnan(X).reshape(X.shape[0], -1, token_dim)
-            if np.any(nan.any(axis=2) & ~nan.all(axis=2)):
-                raise ValueError(
-                    "Input X contains NaN in some but not all columns of a token; "
-                    "a token is padding only when all its token_dim columns are "
-                    "NaN. Impute partially missing tokens first."
-                )
-        return X
 
     def _fit_standardisation(self, X):
-        if np.all(np.isnan(X)):
-            raise ValueError("Input X has no tokens: every token is padding (all NaN).")
-        if self.embedding == "shared":
-            # One mean and scale per within-token column, the same at every
-            # position, so that a permutation of the tokens stays one.
-            mean, scale = fit_standardisation(X.reshape(-1, self.token_dim))
-            mean, scale = np.tile(mean, self.n_tokens_), np.tile(scale, self.n_tokens_)
+        self._column_mean, self._column_scale = fit_column_standardisation(
+            X, self._schema.categorical, self.token_dim, self.embedding
+        )
+        # With a per-position embedding nothing is learned about a column
+        # that is missing in every training row: it stays masked.
+        if self.embedding == "per_token":
+            self._ignored_columns = np.flatnonzero(np.isnan(X).all(axis=0))
         else:
-            mean, scale = fit_standardisation(X)
-        self._column_mean, self._column_scale = mean, scale
+            self._ignored_columns = np.empty(0, dtype=np.intp)
 
     def _standardise(self, X):
-        X_std = X - self._column_mean
-        X_std /= self._column_scale
-        return X_std
+        return standardise(
+            X, self._column_mean, self._column_scale, self._ignored_columns
+        )
+
+    def _batch_size(self, n_samples):
+        # At least 4 steps per epoch on small tables: with one or two, the
+        # loss of a few hundred rows creeps down for hundreds of epochs.
+        if self.batch_size == "auto":
+            return min(n_samples, 200, max(32, n_samples // 4))
+        return super()._batch_size(n_samples)
 
     def _check_architecture(self):
         # Like VAETransformer, a continued fit keeps the network: the
         # parameters that shape it must not have changed since it was built.
         built = self._architecture
-        changed = [name for name in ARCHITECTURE if getattr(self, name) != built[name]]
+        changed = [
+            name for name in ARCHITECTURE if not _same(getattr(self, name), built[name])
+        ]
         if changed:
             details = ", ".join(
                 f"{name}={built[name]!r} -> {getattr(self, name)!r}" for name in changed
@@ -383,6 +393,8 @@ class AttentionPooling(
             mask_fraction=self.mask_fraction,
             rng=rng,
             dtype=X.dtype,
+            categorical=self._schema.categorical,
+            n_categories=self._schema.n_categories,
         )
 
     def _fit(self, X, y, incremental, classes=None):

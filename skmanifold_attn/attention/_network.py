@@ -22,6 +22,12 @@ from ._embedding import TokenEmbedding
 from ._fused import fused_backward, fused_projection
 from ._pooling import AttentionPool
 from ._self_attention import SelfAttentionBlock
+from ._table_token_space import (
+    table_attention_weights,
+    table_dot_backward,
+    table_dot_pool,
+)
+from ._table_tokens import TableEmbedding
 from ._token_space import fused_dot_backward, fused_dot_pool
 
 TASKS = ("classification", "regression", "masked")
@@ -29,6 +35,10 @@ TASKS = ("classification", "regression", "masked")
 # Rows per chunk in inference: bounds memory, and transform stays row by row
 # identical whatever the batch.
 _CHUNK = 1024
+# With self-attention blocks, fewer rows per chunk: the attention scores
+# (n_heads * n_tokens**2 values a row) are kept to about this many values,
+# which stay in cache (1024 rows of 16 tokens ran ~1.6x slower than 512).
+_BLOCK_CHUNK_VALUES = 1 << 19
 
 
 def split_tokens(X, n_tokens, token_dim):
@@ -71,6 +81,11 @@ class AttentionNetwork:
         Source of the initial values.
     dtype : numpy dtype
         Computation dtype.
+    categorical : ndarray of bool of shape (n_tokens,) or None, default=None
+        Categorical columns of a table (``token_dim=1``, ``"per_token"``):
+        with any, tokens are embedded by :class:`TableEmbedding`.
+    n_categories : ndarray of int of shape (n_tokens,) or None, default=None
+        Categories per column (0 for numeric ones), with ``categorical``.
     """
 
     # Small matrices: BLAS threads cost more than they give.
@@ -93,20 +108,33 @@ class AttentionNetwork:
         mask_fraction,
         rng,
         dtype,
+        categorical=None,
+        n_categories=None,
     ):
         if task not in TASKS:
             raise ValueError(f"Unknown task {task!r}; use one of {TASKS}.")
         self.n_tokens, self.token_dim, self.task = n_tokens, token_dim, task
         self.mask_fraction = mask_fraction
-        self.embed = TokenEmbedding(
-            n_tokens,
-            token_dim,
-            embed_dim,
-            embedding=embedding,
-            positional=positional,
-            rng=rng,
-            dtype=dtype,
-        )
+        self.table = categorical is not None and bool(np.any(categorical))
+        if self.table:
+            self.embed = TableEmbedding(
+                categorical,
+                n_categories,
+                embed_dim,
+                positional=positional,
+                rng=rng,
+                dtype=dtype,
+            )
+        else:
+            self.embed = TokenEmbedding(
+                n_tokens,
+                token_dim,
+                embed_dim,
+                embedding=embedding,
+                positional=positional,
+                rng=rng,
+                dtype=dtype,
+            )
         self.blocks = [
             SelfAttentionBlock(embed_dim, n_heads, rng=rng, dtype=dtype)
             for _ in range(n_layers)
@@ -115,9 +143,15 @@ class AttentionNetwork:
             embed_dim, n_heads, n_seeds, scoring, rng=rng, dtype=dtype
         )
         # Without blocks, embedding and projection fuse into one cheap map.
-        self.fused = n_layers == 0 and token_dim <= embed_dim
+        # (Lookups of categorical tokens are not linear in the codes.)
+        self.fused = n_layers == 0 and token_dim <= embed_dim and not self.table
+        # Table columns with dot scoring pool in token space: numbers through
+        # composite maps, categories through projected tables.
+        self.table_fused = self.table and n_layers == 0 and scoring == "dot"
         self.order_aware = embedding == "per_token" or positional is not None
-        if task == "masked":
+        if task == "masked" and self.table:
+            n_outputs = self.embed.n_masked_outputs()
+        elif task == "masked":
             n_outputs = (n_tokens if self.order_aware else 1) * token_dim
         self.head = Dense(n_seeds * embed_dim, n_outputs, rng=rng, dtype=dtype)
         parts = [self.embed, *self.blocks, self.pool, self.head]
@@ -127,6 +161,11 @@ class AttentionNetwork:
 
     # -- encoder ---------------------------------------------------------
     def _encode(self, tokens, mask):
+        if self.table_fused:
+            out, self._dot_cache = table_dot_pool(
+                self.embed, self.pool, tokens, mask, keep=True
+            )
+            return out
         if self.fused and self.pool.scoring == "dot":
             out, _, self._dot_cache = fused_dot_pool(
                 self.embed, self.pool, tokens, mask, keep=True
@@ -143,6 +182,9 @@ class AttentionNetwork:
         return self.pool.forward(E, mask)
 
     def _encode_backward(self, d_pooled):
+        if self.table_fused:
+            table_dot_backward(self.embed, self.pool, self._dot_cache, d_pooled)
+            return
         if self.fused and self.pool.scoring == "dot":
             fused_dot_backward(self.embed, self.pool, self._dot_cache, d_pooled)
             return
@@ -164,24 +206,46 @@ class AttentionNetwork:
             E = block.predict(E, mask)
         return self.pool.project(E)
 
+    def _embeddings(self, tokens, mask):
+        E = self.embed.predict(tokens)
+        for block in self.blocks:
+            E = block.predict(E, mask)
+        return E
+
     def _predict(self, tokens, mask):
+        if self.table_fused:
+            return table_dot_pool(self.embed, self.pool, tokens, mask)[0]
         if self.fused and self.pool.scoring == "dot":
             return fused_dot_pool(self.embed, self.pool, tokens, mask)[0]
+        if self.pool.scoring == "dot":
+            return self.pool.predict(self._embeddings(tokens, mask), mask)
         n, T = tokens.shape[:2]
         return self.pool.predict_projected(self._projections(tokens, mask), mask, n, T)
 
     def _attention_weights(self, tokens, mask):
         n, T = tokens.shape[:2]
         H, S = self.pool.n_heads, self.pool.n_seeds
+        if self.table_fused:
+            weights = table_attention_weights(self.embed, self.pool, tokens, mask)
+            return weights.reshape(n, H, S, T)
         if self.fused and self.pool.scoring == "dot":
             weights = fused_dot_pool(self.embed, self.pool, tokens, mask)[1]
             return weights.reshape(n, H, S, T)
+        if self.pool.scoring == "dot":
+            return self.pool.attention_weights(self._embeddings(tokens, mask), mask)
         P = self._projections(tokens, mask)
         return self.pool.attention_weights_projected(P, mask, n, T)
 
+    def _chunk_rows(self):
+        if not self.blocks:
+            return _CHUNK
+        per_row = self.pool.n_heads * self.n_tokens**2
+        return max(64, min(_CHUNK, _BLOCK_CHUNK_VALUES // per_row))
+
     def _chunks(self, X):
-        for start in range(0, X.shape[0], _CHUNK):
-            yield split_tokens(X[start : start + _CHUNK], self.n_tokens, self.token_dim)
+        rows = self._chunk_rows()
+        for start in range(0, X.shape[0], rows):
+            yield split_tokens(X[start : start + rows], self.n_tokens, self.token_dim)
 
     def transform(self, X):
         """Pooled vectors ``(n, n_seeds * embed_dim)`` of standardised rows."""
@@ -208,6 +272,8 @@ class AttentionNetwork:
         return tokens * visible[:, :, None], visible, hidden
 
     def _masked_loss(self, prediction, tokens, hidden):
+        if self.table:
+            return self.embed.masked_loss(prediction, tokens, hidden)
         n, T, d = tokens.shape
         prediction = prediction.reshape(n, -1, d)
         n_hidden = max(int(hidden.sum()), 1)
@@ -226,6 +292,9 @@ class AttentionNetwork:
             output = self.head.forward(self._encode(inputs, visible))
             loss, d_output = self._masked_loss(output, tokens, hidden)
         else:
+            if self.table:
+                # Trains the unknown-category embeddings.
+                tokens = self.embed.drop_categories(tokens, rng)
             output = self.head.forward(self._encode(tokens, mask))
             if self.task == "classification":
                 loss, d_output = softmax_cross_entropy(output, y)

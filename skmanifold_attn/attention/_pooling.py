@@ -12,6 +12,9 @@ embeddings ``E``, the score of seed ``s`` for token ``t`` is
 
 the weights are the masked softmax over tokens and the output of the seed is
 the concatenation over heads of ``sum_t a_t v_t``, of width ``embed_dim``.
+
+Dot scoring is computed in embedding space (see :meth:`AttentionPool._dot_pool`):
+keys and values are never formed.
 """
 
 import numpy as np
@@ -176,6 +179,68 @@ class AttentionPool:
         # With one head the reshape is a (read-only) view of the diagonal.
         return out if out.flags.writeable else out.copy()
 
+    # -- dot scoring in embedding space -----------------------------------
+    # Dot scores are E (W_k B) plus a per-seed constant (b_k B) that cancels
+    # in the softmax, and the weights sum to 1 (or 0 for a row of padding),
+    # so a seed's output is (sum_t a_t E_t) W_v + b_v: neither keys nor
+    # values are formed. Per row this takes T * D * H * S multiply-adds for
+    # the scores and as many for the weighted sum, against T * D * 2 * D for
+    # the projections, and equals the projected computation up to rounding.
+    def _dot_weights(self, E, mask):
+        n, T, D = E.shape
+        key_scores = self.W[:, :D] @ self.query_block()  # (D, H * S)
+        scores = (E.reshape(n * T, D) @ key_scores).reshape(n, T, -1)
+        return token_softmax(scores, mask), key_scores
+
+    def _dot_pool(self, E, mask, keep):
+        n, T, D = E.shape
+        H, S, dh = self.n_heads, self.n_seeds, self.head_dim
+        weights, key_scores = self._dot_weights(E, mask)  # (n, H * S, T)
+        summed = weights @ E  # (n, H * S, D)
+        # Head h's seeds times head h's slice of W_v: (H, n * S, D) @ (H, D, dh).
+        by_head = summed.reshape(n, H, S, D).transpose(1, 0, 2, 3).reshape(H, -1, D)
+        W_v = self.W[:, D:].reshape(D, H, dh).transpose(1, 0, 2)
+        out = (by_head @ W_v).reshape(H, n, S, dh).transpose(1, 2, 0, 3)
+        has_tokens = None if mask is None else mask.any(axis=1)[:, None, None, None]
+        b_v = self.b[D:].reshape(H, dh)
+        out = out + (b_v if has_tokens is None else has_tokens * b_v)
+        if keep:
+            self._E, self._A = E, weights
+            self._cache = dict(
+                key_scores=key_scores, by_head=by_head, has_tokens=has_tokens
+            )
+        return out.reshape(n, S * D)
+
+    def _dot_backward(self, d_out, input_grad):
+        E, weights, cache = self._E, self._A, self._cache
+        n, T, D = E.shape
+        H, S, dh = self.n_heads, self.n_seeds, self.head_dim
+        d_out = d_out.reshape(n, S, H, dh)
+        has_tokens = cache["has_tokens"]
+        d_rows = d_out if has_tokens is None else d_out * has_tokens
+        self.grads[2][D:] = d_rows.sum(axis=(0, 1)).reshape(D)
+        self.grads[2][:D] = 0  # the key bias cancels in the softmax
+        d_by_head = d_out.transpose(2, 0, 1, 3).reshape(H, n * S, dh)
+        W_v = self.W[:, D:].reshape(D, H, dh).transpose(1, 0, 2)
+        # (H, D, dh) per head; laid out as W_v's columns h * dh + d.
+        d_W_v = cache["by_head"].transpose(0, 2, 1) @ d_by_head
+        self.grads[1][:, D:] = d_W_v.transpose(1, 0, 2).reshape(D, D)
+        d_summed = (d_by_head @ W_v.transpose(0, 2, 1)).reshape(H, n, S, D)
+        d_summed = d_summed.transpose(1, 0, 2, 3).reshape(n, H * S, D)
+        d_weights = d_summed @ E.transpose(0, 2, 1)  # (n, H * S, T)
+        d_scores = softmax_backward(weights, d_weights, axis=2)
+        d_scores = np.ascontiguousarray(d_scores.transpose(0, 2, 1))  # (n, T, HS)
+        d_scores2 = d_scores.reshape(n * T, -1)
+        d_key_scores = E.reshape(n * T, D).T @ d_scores2  # (D, H * S)
+        block = self.query_block()
+        self.grads[1][:, :D] = d_key_scores @ block.T
+        self.grads[0][...] = self._seeds_from_block(self.W[:, :D].T @ d_key_scores)
+        if not input_grad:
+            return None
+        dE = weights.transpose(0, 2, 1) @ d_summed  # (n, T, D)
+        dE += (d_scores2 @ cache["key_scores"].T).reshape(n, T, D)
+        return dE
+
     def forward_projected(self, P, mask, n, T):
         """Pool from the projections (see :meth:`project`), remembering."""
         weights, cache = self._weights(P, mask, n, T)
@@ -184,6 +249,8 @@ class AttentionPool:
 
     def forward(self, E, mask=None):
         """Pool ``E`` (n, T, embed_dim); ``mask`` (n, T) True for real tokens."""
+        if self.scoring == "dot":
+            return self._dot_pool(E, mask, keep=True)
         n, T, _ = E.shape
         self._E = E
         return self.forward_projected(self.project(E), mask, n, T)
@@ -194,6 +261,8 @@ class AttentionPool:
 
     def predict(self, E, mask=None):
         """Forward pass without remembering anything."""
+        if self.scoring == "dot":
+            return self._dot_pool(E, mask, keep=False)
         n, T, _ = E.shape
         return self.predict_projected(self.project(E), mask, n, T)
 
@@ -205,6 +274,9 @@ class AttentionPool:
     def attention_weights(self, E, mask=None):
         """Weights of shape (n, n_heads, n_seeds, n_tokens)."""
         n, T, _ = E.shape
+        if self.scoring == "dot":
+            weights = self._dot_weights(E, mask)[0]
+            return weights.reshape(n, self.n_heads, self.n_seeds, T)
         return self.attention_weights_projected(self.project(E), mask, n, T)
 
     def backward_projected(self, d_out):
@@ -255,6 +327,8 @@ class AttentionPool:
 
     def backward(self, d_out, *, input_grad=True):
         """Fill ``grads`` from ``d_out`` (n, n_seeds * embed_dim); return dE."""
+        if self.scoring == "dot":
+            return self._dot_backward(d_out, input_grad)
         dP = self.backward_projected(d_out)
         E = self._E
         n, T, D = E.shape

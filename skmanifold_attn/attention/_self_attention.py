@@ -9,8 +9,8 @@ computed but never reach a real token.
 
 import numpy as np
 
-from .._nn._layers import Dense, LayerNorm
-from ._masked_softmax import masked_softmax, softmax_backward
+from .._nn._layers import Dense, LayerNorm, NormedDense
+from ._masked_softmax import max_over_axis, sum_over_axis
 
 
 class SelfAttentionBlock:
@@ -44,54 +44,98 @@ class SelfAttentionBlock:
         self.ff1 = Dense(D, 2 * D, activation="relu", rng=rng, dtype=dtype)
         self.ff2 = Dense(2 * D, D, rng=rng, dtype=dtype)
         self._layers = [self.norm1, self.qkv, self.out, self.norm2, self.ff1, self.ff2]
+        # Each layer norm is folded into the dense layer that follows it.
+        # Queries, keys and values come out head-major, (3 * H, rows, d_h):
+        # the per-head products then run on contiguous matrices.
+        self._normed_qkv = NormedDense(self.norm1, self.qkv, block=self.head_dim)
+        self._normed_ff1 = NormedDense(self.norm2, self.ff1)
         self.params = [p for layer in self._layers for p in layer.params]
         self.grads = [g for layer in self._layers for g in layer.grads]
         self.penalized = [f for layer in self._layers for f in layer.penalized]
 
-    def _split(self, QKV):
-        n, T, _ = QKV.shape
-        H, dh = self.n_heads, self.head_dim
-        # (3, n, H, T, dh): heads become a batch axis of the matrix products.
-        return QKV.reshape(n, T, 3, H, dh).transpose(2, 0, 3, 1, 4)
+    def _split(self, QKV, n, T):
+        """Q, K, V of shape (H, n, T, d_h) from the head-major projections."""
+        return QKV.reshape(3, self.n_heads, n, T, self.head_dim)
 
-    def _attend(self, QKV, mask):
-        Q, K, V = self._split(QKV)
-        scores = Q @ K.transpose(0, 1, 3, 2)
-        scores *= 1 / np.sqrt(self.head_dim)
-        weights = masked_softmax(
-            scores, None if mask is None else mask[:, None, None, :], axis=-1
-        )
-        mixed = weights @ V  # (n, H, T, dh)
-        n, H, T, dh = mixed.shape
-        return weights, mixed.transpose(0, 2, 1, 3).reshape(n, T, H * dh)
+    def _attend(self, QKV, mask, n, T):
+        """Mixed values (n, T, D) and what the backward pass needs.
+
+        The scores are laid out (H, n, keys, queries): the softmax then
+        reduces over the second-to-last axis, halves of contiguous rows that
+        vectorise, where a reduction over a short last axis does not. The
+        ``1 / sqrt(d_h)`` scale is applied to the queries (a third of the
+        size of the scores), and the softmax's division to the mixed values
+        (a ``d_h / T`` share of it): ``exp_scores`` are the unnormalised
+        weights and ``totals`` (H, n, 1, queries) their sums over the keys.
+        """
+        Q, K, V = self._split(QKV, n, T)
+        Q *= 1 / np.sqrt(self.head_dim)
+        scores = K @ Q.transpose(0, 1, 3, 2)  # (H, n, T_keys, T_queries)
+        if mask is not None:
+            keys = mask[None, :, :, None]
+            # Masked scores must not set the maximum (real weights could
+            # underflow); a row of padding only gets finite values.
+            np.copyto(scores, np.finfo(scores.dtype).min / 2, where=~keys)
+        scores -= max_over_axis(scores, -2)
+        exp_scores = np.exp(scores, out=scores)
+        if mask is not None:
+            exp_scores *= keys
+        totals = sum_over_axis(exp_scores, -2)
+        if mask is not None:
+            totals[totals == 0] = 1  # a row of padding pools to zeros
+        by_head = exp_scores.transpose(0, 1, 3, 2) @ V  # (H, n, T, d_h)
+        by_head /= totals.transpose(0, 1, 3, 2)
+        mixed = by_head.transpose(1, 2, 0, 3).reshape(n, T, self.embed_dim)
+        return mixed, (exp_scores, totals)
 
     def forward(self, X, mask=None):
-        QKV = self.qkv.forward(self.norm1.forward(X))
+        n, T, _ = X.shape
+        QKV = self._normed_qkv.forward(X)
         self._mask = mask
-        self._weights, mixed = self._attend(QKV, mask)
+        mixed, self._cache = self._attend(QKV, mask, n, T)
         self._QKV = QKV
-        H1 = X + self.out.forward(mixed)
-        return H1 + self.ff2.forward(self.ff1.forward(self.norm2.forward(H1)))
+        H1 = self.out.forward(mixed)
+        H1 += X
+        out = self.ff2.forward(self._normed_ff1.forward(H1))
+        out += H1
+        return out
 
     def predict(self, X, mask=None):
-        QKV = self.qkv.predict(self.norm1.predict(X))
-        _, mixed = self._attend(QKV, mask)
-        H1 = X + self.out.predict(mixed)
-        return H1 + self.ff2.predict(self.ff1.predict(self.norm2.predict(H1)))
+        n, T, _ = X.shape
+        mixed, _ = self._attend(self._normed_qkv.predict(X), mask, n, T)
+        H1 = self.out.predict(mixed)
+        H1 += X
+        out = self.ff2.predict(self._normed_ff1.predict(H1))
+        out += H1
+        return out
 
     def backward(self, dY, *, input_grad=True):
-        d_H1 = dY + self.norm2.backward(self.ff1.backward(self.ff2.backward(dY.copy())))
-        d_mixed = self.out.backward(d_H1.copy())
-        n, T, D = d_mixed.shape
+        # ff2 and out have no activation: their backward leaves dA unchanged.
+        d_H1 = self._normed_ff1.backward(self.ff2.backward(dY))
+        d_H1 += dY
+        self.out.backward(d_H1, input_grad=False)
+        n, T, D = d_H1.shape
         H, dh = self.n_heads, self.head_dim
-        d_mixed = d_mixed.reshape(n, T, H, dh).transpose(0, 2, 1, 3)
-        Q, K, V = self._split(self._QKV)
-        weights = self._weights
-        d_QKV = np.empty((3, n, H, T, dh), dtype=dY.dtype)
-        d_QKV[2] = weights.transpose(0, 1, 3, 2) @ d_mixed
-        d_scores = softmax_backward(weights, d_mixed @ V.transpose(0, 1, 3, 2), -1)
-        d_scores *= 1 / np.sqrt(dh)
-        d_QKV[0] = d_scores @ K
-        d_QKV[1] = d_scores.transpose(0, 1, 3, 2) @ Q
-        d_QKV = d_QKV.transpose(1, 3, 0, 2, 4).reshape(n, T, 3 * D)
-        return d_H1 + self.norm1.backward(self.qkv.backward(d_QKV))
+        # The mixed values' gradient per head, (H, n * T, d_h), contiguous.
+        W_out = self.out.W.reshape(H, dh, D).transpose(0, 2, 1)
+        d_mixed = (d_H1.reshape(n * T, D) @ W_out).reshape(H, n, T, dh)
+        Q, K, V = self._split(self._QKV, n, T)  # Q scaled by 1 / sqrt(dh)
+        exp_scores, totals = self._cache
+        # With weights w = e / t (per query): dV = w g_t = e (g / t), and
+        # d_scores = w (dw - sum_k w dw) = e (u - sum_k(e u) / t), u = V (g / t)^T.
+        g = d_mixed
+        g /= totals.transpose(0, 1, 3, 2)
+        d_QKV = np.empty((3, H, n, T, dh), dtype=dY.dtype)
+        d_Q, d_K, d_V = d_QKV
+        np.matmul(exp_scores, g, out=d_V)
+        u = V @ g.transpose(0, 1, 3, 2)  # (H, n, keys, queries)
+        inner = sum_over_axis(exp_scores * u, -2)
+        inner /= totals
+        u -= inner
+        u *= exp_scores  # d_scores
+        np.matmul(u.transpose(0, 1, 3, 2), K, out=d_Q)
+        d_Q *= 1 / np.sqrt(dh)
+        np.matmul(u, Q, out=d_K)
+        d_X = self._normed_qkv.backward(d_QKV.reshape(3 * H, n * T, dh))
+        d_X += d_H1
+        return d_X

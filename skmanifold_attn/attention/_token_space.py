@@ -12,7 +12,11 @@ gradients against finite differences).
 
 import numpy as np
 
-from ._masked_softmax import masked_softmax, softmax_backward
+from ._masked_softmax import masked_softmax, max_over_axis, softmax_backward
+
+
+def _min_over_last(x):
+    return -max_over_axis(-x, -1)
 
 
 def _dot_maps(embed, pool):
@@ -57,18 +61,44 @@ def fused_dot_pool(embed, pool, tokens, mask, keep=False):
     key_offsets, value_offsets = maps["key_offsets"], maps["value_offsets"]
     shared = embed.embedding == "shared"
     tokens_last = tokens.transpose(0, 2, 1)  # (n, token_dim, T)
-    if token_dim == 1:
-        scores = (key_map[0][:, None] if shared else key_map[:, 0, :].T) * tokens_last
+    maximum = None
+    if shared and token_dim == 1:
+        # Scores a_k x_t: their maximum over tokens is a_k max(x) or a_k
+        # min(x) by the sign of a_k (exactly: rounding is monotone too).
+        a = key_map[0][:, None]
+        scores = a * tokens_last
+        if mask is None and key_offsets.ndim == 1:
+            x = tokens[:, :, 0]
+            maximum = np.where(
+                a >= 0,
+                a * max_over_axis(x, -1)[:, None, :],
+                a * _min_over_last(x)[:, None, :],
+            )
+    elif token_dim == 1:
+        scores = key_map[:, 0, :].T * tokens_last
     elif shared:
         scores = key_map.T @ tokens_last
     else:
         scores = np.einsum("ntd,tdk->nkt", tokens, key_map)
     if key_offsets.ndim == 2:
         scores += key_offsets.T
-    weights = masked_softmax(scores, None if mask is None else mask[:, None, :], -1)
+    weights = masked_softmax(
+        scores, None if mask is None else mask[:, None, :], -1, maximum=maximum
+    )
 
     # All heads' weights times all values, (n, H * S, D); each head's own
     # block is kept by head_blocks.
+    if shared and token_dim == 1 and value_offsets.ndim == 1 and not keep:
+        # Only each head's own block: (n, H, S, 1) weighted tokens times the
+        # head's slice of the value map.
+        H, dh = pool.n_heads, pool.head_dim
+        summed = (weights @ tokens).reshape(n, H, S, 1)
+        out = (summed * value_map[0].reshape(H, 1, dh)).transpose(0, 2, 1, 3)
+        out = out.reshape(n, S * D)
+        out += np.tile(value_offsets, S) * (
+            1 if mask is None else mask.any(axis=1)[:, None]
+        )
+        return out, weights, None
     if shared:
         summed = weights @ tokens  # (n, H * S, token_dim)
         weighted = None

@@ -7,6 +7,7 @@ from skmanifold_attn._nn._layers import (
     ACTIVATIONS,
     Dense,
     LayerNorm,
+    NormedDense,
     activate,
     glorot_uniform,
     mlp,
@@ -53,6 +54,46 @@ def test_layer_norm_backward_matches_finite_differences():
     layer.gamma[:] = rng.normal(size=5)
     layer.beta[:] = rng.normal(size=5)
     _check_layer(layer, rng.normal(size=(2, 3, 5)), rng)
+
+
+@pytest.mark.parametrize("activation", ["identity", "relu"])
+@pytest.mark.parametrize("block", [None, 2])
+def test_normed_dense_backward_matches_finite_differences(activation, block):
+    rng = np.random.RandomState(2)
+    norm, dense = LayerNorm(5), Dense(5, 4, activation=activation, rng=rng)
+    norm.gamma[:] = rng.normal(size=5)
+    norm.beta[:] = rng.normal(size=5)
+    layer = NormedDense(norm, dense, block=block)
+    X = rng.normal(size=(2, 3, 5))
+    out = layer.forward(X)
+    R = rng.normal(size=out.shape)
+
+    def loss():
+        return float(np.sum(layer.predict(X) * R))
+
+    dX = layer.backward(R.copy())
+    for param, grad in zip(
+        norm.params + dense.params, norm.grads + dense.grads, strict=True
+    ):
+        np.testing.assert_allclose(
+            grad, numeric_grad(loss, param), rtol=1e-5, atol=1e-7
+        )
+    np.testing.assert_allclose(dX, numeric_grad(loss, X), rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("block", [None, 2])
+def test_normed_dense_equals_the_two_layers(block):
+    rng = np.random.RandomState(3)
+    norm, dense = LayerNorm(6), Dense(6, 4, activation="relu", rng=rng)
+    norm.gamma[:] = rng.normal(size=6)
+    norm.beta[:] = rng.normal(size=6)
+    X = rng.normal(size=(7, 6))
+    expected = dense.predict(norm.predict(X))
+    out = NormedDense(norm, dense, block=block).predict(X)
+    if block is not None:  # (n_out / block, rows, block), block-major
+        assert out.shape == (2, 7, 2)
+        out = out.transpose(1, 0, 2).reshape(7, 4)
+    np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
 
 
 def test_layer_norm_output_is_normalised():

@@ -417,3 +417,32 @@ def test_healthy_noisy_small_batch_training_does_not_diverge():
     with pytest.warns(ConvergenceWarning):
         est = _Regressor(batch_size=1, learning_rate_init=0.1, max_iter=5).fit(X, y)
     assert np.all(np.isfinite(est.loss_curve_))
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_plateau_decay_divides_the_step_then_stops(early_stopping, capsys):
+    # A constant loss (and validation score) stalls at once: with a decay of
+    # (4, 2) training runs three plateaus of n_iter_no_change + 1 epochs,
+    # dividing the step by 4 after the first two.
+    X, y = _data(n=50)
+
+    class _Decaying(_Regressor):
+        _plateau_decay = (4.0, 2)
+
+    est = _Decaying(
+        early_stopping=early_stopping,
+        n_iter_no_change=3,
+        learning_rate_init=0.1,
+        verbose=True,
+    )
+    model = _ScriptedModel([0.5] * 100)
+    est.make_model = lambda: model
+    est.fit(X, y)
+    plateau = 3 + 1
+    # The first epoch sets the reference, so the first plateau has one more.
+    assert est.n_iter_ == 3 * plateau + 1
+    assert est._optimizer.learning_rate_init == pytest.approx(0.1 / 16)
+    assert capsys.readouterr().out.count("learning rate divided by 4") == 2
+    # partial_fit never decays (one epoch, no stopping).
+    est.partial_fit(X, y)
+    assert est._optimizer.learning_rate_init == pytest.approx(0.1 / 16)

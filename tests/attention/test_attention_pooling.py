@@ -103,6 +103,7 @@ def test_padding_transforms_like_the_set_without_it():
         embedding="shared",
         embed_dim=8,
         n_heads=2,
+        n_seeds=1,
         max_iter=3,
         random_state=0,
     ).fit(X, y)
@@ -146,6 +147,7 @@ def test_row_of_padding_pools_to_zeros_and_weights_skip_padding(embedding):
         embedding=embedding,
         embed_dim=8,
         n_heads=2,
+        n_seeds=1,
         max_iter=2,
         random_state=0,
     ).fit(X, y)
@@ -193,7 +195,10 @@ def test_grid_search_over_embed_dim_and_heads_in_a_pipeline():
     X, y = _digits(300)
     pipe = Pipeline(
         [
-            ("embed", AttentionPooling(token_dim=8, max_iter=5, random_state=0)),
+            (
+                "embed",
+                AttentionPooling(token_dim=8, n_seeds=1, max_iter=5, random_state=0),
+            ),
             ("clf", LogisticRegression(max_iter=500)),
         ]
     )
@@ -215,6 +220,9 @@ def test_self_supervised_objective_learns():
         return AttentionPooling(
             token_dim=8,
             embed_dim=16,
+            n_seeds=1,
+            alpha=1e-4,
+            n_iter_no_change=10,
             max_iter=max_iter,
             learning_rate_init=3e-3,
             random_state=0,
@@ -241,6 +249,10 @@ def test_regression_target_trains_a_regression_head():
     pool = AttentionPooling(
         embed_dim=8,
         n_heads=2,
+        n_seeds=1,
+        alpha=1e-4,
+        batch_size=200,
+        n_iter_no_change=10,
         max_iter=80,
         learning_rate_init=1e-2,
         random_state=0,

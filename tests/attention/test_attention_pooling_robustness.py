@@ -96,7 +96,7 @@ def test_warm_start_refuses_a_changed_architecture():
     with pytest.raises(ValueError, match="set warm_start=False"):
         pool.partial_fit(X, y)
     pool.set_params(warm_start=False).fit(X, y)
-    assert pool.transform(X).shape == (120, 16)
+    assert pool.transform(X).shape == (120, 16 * pool.n_seeds)
 
 
 def test_warm_start_with_a_new_class_says_what_to_do():

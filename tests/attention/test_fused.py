@@ -5,6 +5,8 @@ import numpy as np
 import pytest
 from test_network import _data, _network
 
+from skmanifold_attn.attention._token_space import _dot_maps
+
 
 @pytest.mark.parametrize("embedding", ["per_token", "shared"])
 @pytest.mark.parametrize("positional", [None, "sinusoidal", "learned"])
@@ -36,3 +38,29 @@ def test_fused_path_equals_layer_by_layer(
     _, grads = net.loss_and_grads(X, y, None)
     for fused, plain in zip(fused_grads, grads, strict=True):
         np.testing.assert_allclose(fused, plain, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("flip", [False, True])
+@pytest.mark.parametrize("n_heads", [1, 2])
+def test_token_space_pooling_without_padding(n_heads, flip):
+    # Without padding, shared scalar tokens take the scores' maximum from the
+    # tokens' maximum and minimum (by the sign of each head's key map).
+    net = _network(
+        "classification",
+        scoring="dot",
+        embedding="shared",
+        token_dim=1,
+        n_heads=n_heads,
+    )
+    net.pool.seeds[:] = np.random.RandomState(3).normal(size=net.pool.seeds.shape)
+    key_map = _dot_maps(net.embed, net.pool)["key_map"]
+    if flip:  # the first head's key map changes sign
+        net.pool.seeds[:, : net.pool.head_dim] *= -1
+    assert (_dot_maps(net.embed, net.pool)["key_map"][0, 0] > 0) != (
+        key_map[0, 0] > 0
+    ) or not flip
+    X = 3 * np.random.RandomState(2).normal(size=(6, 4))
+    fused_out, fused_weights = net.transform(X), net.attention_weights(X)
+    net.fused = False
+    np.testing.assert_allclose(net.transform(X), fused_out, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(net.attention_weights(X), fused_weights, rtol=1e-10)

@@ -50,3 +50,15 @@ def test_max_over_axis_matches_numpy():
             np.testing.assert_array_equal(
                 max_over_axis(x, axis), x.max(axis=axis, keepdims=True)
             )
+
+
+def test_sum_over_axis_matches_numpy():
+    from skmanifold_attn.attention._masked_softmax import sum_over_axis
+
+    rng = np.random.RandomState(0)
+    for size in (1, 2, 3, 5, 16, 17):
+        x = rng.normal(size=(3, size, 4))
+        for axis in (0, 1, 2, -1):
+            total = sum_over_axis(x, axis)
+            np.testing.assert_allclose(total, x.sum(axis=axis, keepdims=True))
+            assert not np.shares_memory(total, x)

@@ -105,3 +105,30 @@ def test_table_round_trip_and_row_jacobian():
     slope = (block.to_scores(X[:, :1] + h) - block.to_scores(X[:, :1]))[:, 0] / h
     expected = np.where(np.isnan(X[:, 0]), 0.0, np.log(slope)) - np.log(table.scale[1])
     np.testing.assert_allclose(jac, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_scores_are_densities_in_the_data_units():
+    # The quantile map commutes with an affine change of units: the same
+    # model is trained, and score_samples (a log-density in the data's
+    # units) moves by -log(scale), as a density must.
+    import warnings
+
+    from skmanifold_attn import VAETransformer
+
+    rng = np.random.RandomState(5)
+    X = np.column_stack([rng.lognormal(size=200), rng.gamma(2.0, size=200)])
+    scale = np.array([1e-3, 50.0])
+    params = dict(
+        decoder="quantile_gaussian", max_iter=5, hidden_layer_sizes=(8,), random_state=0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        a = VAETransformer(**params).fit(X)
+        b = VAETransformer(**params).fit(X * scale + 7)
+    np.testing.assert_allclose(a.transform(X), b.transform(X * scale + 7), atol=1e-8)
+    np.testing.assert_allclose(
+        a.score_samples(X) - np.log(scale).sum(),
+        b.score_samples(X * scale + 7),
+        rtol=1e-6,
+    )
+    assert list(a.column_types_) == ["quantile_gaussian"] * 2

@@ -373,8 +373,14 @@ class VAETransformer(
             likelihood, dtype = self._model.likelihood, self._model.dtype
             likelihood.check(X_enc, self.decoder)
         X_model = likelihood.to_model(X_enc, dtype)
+        # Grid columns train on values spread over their cells (see
+        # TableLikelihood.dequantise); the diagnostics use the values.
+        X_train = X_model
+        if likelihood.has_grid:
+            rng = check_random_state(self.random_state)
+            X_train = likelihood.to_model(likelihood.dequantise(X_enc, rng), dtype)
         try:
-            self._train(X_model, None, incremental=incremental)
+            self._train(X_train, None, incremental=incremental)
         finally:
             self.__dict__.pop("_new_likelihood", None)
 

@@ -132,3 +132,27 @@ def test_scores_are_densities_in_the_data_units():
         rtol=1e-6,
     )
     assert list(a.column_types_) == ["quantile_gaussian"] * 2
+
+
+def test_dequantise_spreads_grid_columns_over_their_cells_only():
+    rng = np.random.RandomState(6)
+    X = np.column_stack(
+        [
+            rng.poisson(3.0, size=400) * 0.5,  # on a grid of step 0.5
+            rng.normal(size=400),  # no grid
+            rng.poisson(3.0, size=400).astype(float),  # Gaussian: left alone
+        ]
+    )
+    X[0, 0] = np.nan
+    table = build_likelihood(
+        ["quantile_gaussian", "quantile_gaussian", "gaussian"], np.float64
+    ).fit(X)
+    assert table.has_grid
+    spread = table.dequantise(X, np.random.RandomState(0))
+    assert np.isnan(spread[0, 0])
+    offset = spread[1:, 0] - X[1:, 0]
+    assert np.all(np.abs(offset) <= 0.25) and offset.std() > 0.1
+    np.testing.assert_array_equal(spread[:, 1:], X[:, 1:])
+    assert (
+        not build_likelihood(["quantile_gaussian"], np.float64).fit(X[:, 1:2]).has_grid
+    )

@@ -156,3 +156,10 @@ def test_dequantise_spreads_grid_columns_over_their_cells_only():
     assert (
         not build_likelihood(["quantile_gaussian"], np.float64).fit(X[:, 1:2]).has_grid
     )
+
+
+def test_knots_grow_as_the_root_of_the_rows():
+    rng = np.random.RandomState(7)
+    for n, expected in [(9, 3), (50, 8), (400, 20), (100_000, QUANTILE_KNOTS)]:
+        x, _ = quantile_knots(rng.normal(size=n))
+        assert x.size == expected, n

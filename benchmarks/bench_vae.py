@@ -71,6 +71,7 @@ def run_numpy(X, width, epochs, seed, noise):
     vae = VAETransformer(
         n_components=N_COMPONENTS,
         hidden_layer_sizes=(width,),
+        decoder="gaussian",  # the torch twin's likelihood
         alpha=0.0,
         batch_size=200,
         max_iter=epochs,

@@ -9,18 +9,20 @@ VAE_DOC_PIECES = {
         Likelihood ``p(x|z)`` of the numeric columns (categorical columns
         always get a categorical softmax). ``"auto"`` picks one per column:
         a column with exactly two distinct values gets a Bernoulli (its
-        smaller value is 0, the larger 1), one with more than 20 distinct
-        values a ``"quantile_gaussian"``, any other (few-valued columns such
-        as pixel intensities or small counts) a Gaussian.
+        smaller value is 0, the larger 1), one with more values a
+        ``"quantile_gaussian"``, a constant one a Gaussian.
         ``"gaussian"`` makes every numeric column Gaussian; it standardises
         each column internally (so raw scales work) and undoes it on the way
         out. ``"quantile_gaussian"`` maps each column to normal scores by its
         empirical quantiles (a monotone, piecewise-linear map learned at fit)
         and models the scores by a Gaussian: skewed, heavy-tailed or
         multi-modal marginals come out right, and ``score_samples`` stays a
-        density in the original units. ``"gaussian_mixture"`` models every
-        numeric column by a mixture of 5 Gaussians whose weights and means
-        the decoder outputs (about 10 decoder outputs per column).
+        density in the original units; a column on a grid with ties (whole
+        units, counts, pixel levels) trains on its values spread uniformly
+        over their grid cells and samples values on the grid.
+        ``"gaussian_mixture"`` models every numeric column by a mixture of 5
+        Gaussians whose weights and means the decoder outputs (about 10
+        decoder outputs per column).
         ``"bernoulli"`` needs every value in [0, 1] (grey levels are
         allowed, the loss is then the binary cross-entropy, but samples are
         0 or 1); ``"continuous_bernoulli"`` is the proper density of values

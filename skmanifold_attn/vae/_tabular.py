@@ -30,22 +30,13 @@ MIN_PROPOSALS = 4096
 MIN_EFFECTIVE_SAMPLE_SIZE = 50
 
 
-#: ``decoder="auto"`` gives numeric columns of more than this many distinct
-#: values the quantile-map Gaussian (their shapes, skews and modes are then
-#: the map's, see ._quantile), few-valued ones (pixel intensities, small
-#: counts, years) a Gaussian: on the digits (17 levels per pixel) the
-#: quantile map's steps kept training running past 1000 epochs.
-QUANTILE_MIN_DISTINCT = 20
-
-
 def column_types(X_enc, categorical, decoder):
     """One column type name per column by the documented rule.
 
     Categorical columns (from the seam) are ``"categorical"``. Numeric
     columns follow ``decoder``: ``"auto"`` makes a column with exactly two
-    distinct observed values ``"bernoulli"``, one with more than
-    ``QUANTILE_MIN_DISTINCT`` ``"quantile_gaussian"`` and any other
-    ``"gaussian"``;
+    distinct observed values ``"bernoulli"``, one with more
+    ``"quantile_gaussian"`` and a constant one ``"gaussian"``;
     the other values of ``decoder`` name the numeric columns' type.
     """
     kinds = []
@@ -57,7 +48,7 @@ def column_types(X_enc, categorical, decoder):
             distinct = np.unique(values[~np.isnan(values)])
             if distinct.size == 2:
                 kinds.append("bernoulli")
-            elif distinct.size > QUANTILE_MIN_DISTINCT:
+            elif distinct.size > 2:
                 kinds.append("quantile_gaussian")
             else:
                 kinds.append("gaussian")

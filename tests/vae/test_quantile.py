@@ -105,3 +105,61 @@ def test_table_round_trip_and_row_jacobian():
     slope = (block.to_scores(X[:, :1] + h) - block.to_scores(X[:, :1]))[:, 0] / h
     expected = np.where(np.isnan(X[:, 0]), 0.0, np.log(slope)) - np.log(table.scale[1])
     np.testing.assert_allclose(jac, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_scores_are_densities_in_the_data_units():
+    # The quantile map commutes with an affine change of units: the same
+    # model is trained, and score_samples (a log-density in the data's
+    # units) moves by -log(scale), as a density must.
+    import warnings
+
+    from skmanifold_attn import VAETransformer
+
+    rng = np.random.RandomState(5)
+    X = np.column_stack([rng.lognormal(size=200), rng.gamma(2.0, size=200)])
+    scale = np.array([1e-3, 50.0])
+    params = dict(
+        decoder="quantile_gaussian", max_iter=5, hidden_layer_sizes=(8,), random_state=0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        a = VAETransformer(**params).fit(X)
+        b = VAETransformer(**params).fit(X * scale + 7)
+    np.testing.assert_allclose(a.transform(X), b.transform(X * scale + 7), atol=1e-8)
+    np.testing.assert_allclose(
+        a.score_samples(X) - np.log(scale).sum(),
+        b.score_samples(X * scale + 7),
+        rtol=1e-6,
+    )
+    assert list(a.column_types_) == ["quantile_gaussian"] * 2
+
+
+def test_dequantise_spreads_grid_columns_over_their_cells_only():
+    rng = np.random.RandomState(6)
+    X = np.column_stack(
+        [
+            rng.poisson(3.0, size=400) * 0.5,  # on a grid of step 0.5
+            rng.normal(size=400),  # no grid
+            rng.poisson(3.0, size=400).astype(float),  # Gaussian: left alone
+        ]
+    )
+    X[0, 0] = np.nan
+    table = build_likelihood(
+        ["quantile_gaussian", "quantile_gaussian", "gaussian"], np.float64
+    ).fit(X)
+    assert table.has_grid
+    spread = table.dequantise(X, np.random.RandomState(0))
+    assert np.isnan(spread[0, 0])
+    offset = spread[1:, 0] - X[1:, 0]
+    assert np.all(np.abs(offset) <= 0.25) and offset.std() > 0.1
+    np.testing.assert_array_equal(spread[:, 1:], X[:, 1:])
+    assert (
+        not build_likelihood(["quantile_gaussian"], np.float64).fit(X[:, 1:2]).has_grid
+    )
+
+
+def test_knots_grow_as_the_root_of_the_rows():
+    rng = np.random.RandomState(7)
+    for n, expected in [(9, 3), (50, 8), (400, 20), (100_000, QUANTILE_KNOTS)]:
+        x, _ = quantile_knots(rng.normal(size=n))
+        assert x.size == expected, n

@@ -25,7 +25,7 @@ def test_auto_rule_picks_a_type_per_column():
     )
     categorical = np.array([False, False, True, False, False])
     assert column_types(X, categorical, "auto") == [
-        "gaussian",  # several values
+        "quantile_gaussian",  # more than two values
         "bernoulli",  # two values, whatever they are
         "categorical",  # from the seam
         "gaussian",  # one value

@@ -132,7 +132,7 @@ def _penguins():
 def test_samples_are_at_least_as_faithful_as_a_gaussian_copula(table):
     real = _penguins() if table == "penguins" else synthetic_table()
     # The default column types; n_iter_no_change=50 lets the small tables
-    # train to their plateau (with 10, penguins stop after ~160 epochs of two
+    # train to their plateau (with 10, penguins stop after ~100 epochs of two
     # batches, far from it, and their associations are off by 0.2).
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -10,7 +10,7 @@ categorical support.
 
 import warnings
 
-import numpy as np
+import pandas as pd
 import pytest
 from sklearn.compose import make_column_selector, make_column_transformer
 from sklearn.datasets import load_digits
@@ -56,7 +56,7 @@ def _mlp(classification):
 def _hgb(classification, X):
     X = X.copy()
     for column in X.columns:
-        if not np.issubdtype(X[column].dtype, np.number):
+        if not pd.api.types.is_numeric_dtype(X[column]):
             X[column] = X[column].astype("category")
     hgb = (
         HistGradientBoostingClassifier

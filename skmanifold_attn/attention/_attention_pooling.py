@@ -330,7 +330,10 @@ class AttentionPooling(
 
     def _fit_standardisation(self, X):
         self._column_mean, self._column_scale = fit_column_standardisation(
-            X, self._schema.categorical, self.token_dim, self.embedding
+            X,
+            getattr(self._schema, "categorical", None),
+            self.token_dim,
+            self.embedding,
         )
         # With a per-position embedding nothing is learned about a column
         # that is missing in every training row: it stays masked.
@@ -393,8 +396,8 @@ class AttentionPooling(
             mask_fraction=self.mask_fraction,
             rng=rng,
             dtype=X.dtype,
-            categorical=self._schema.categorical,
-            n_categories=self._schema.n_categories,
+            categorical=getattr(self._schema, "categorical", None),
+            n_categories=getattr(self._schema, "n_categories", None),
         )
 
     def _fit(self, X, y, incremental, classes=None):

@@ -68,6 +68,10 @@ bag_pool = AttentionPooling(
     token_dim=2,
     embedding="shared",
     embed_dim=16,
+    # One query with a light penalty: one clear weight per instance.
+    n_seeds=1,
+    alpha=1e-4,
+    n_iter_no_change=10,
     learning_rate_init=3e-3,
     # Stop when the held-out accuracy stops improving; keep the best weights.
     early_stopping=True,

@@ -157,7 +157,7 @@ class AttentionPooling(
         far below that, even with one-row batches.
     max_iter : int, default=200
         Maximum number of epochs (passes over the data).
-    tol : float, default=1e-4
+    tol : float, default=3e-4
         Improvement of the loss (or validation score) that counts.
     n_iter_no_change : int, default=5
         A plateau is this many epochs without an improvement of ``tol``: at
@@ -280,7 +280,7 @@ class AttentionPooling(
         batch_size="auto",
         learning_rate_init=3e-3,
         max_iter=200,
-        tol=1e-4,
+        tol=3e-4,
         n_iter_no_change=5,
         early_stopping=False,
         validation_fraction=0.1,
@@ -330,7 +330,10 @@ class AttentionPooling(
 
     def _fit_standardisation(self, X):
         self._column_mean, self._column_scale = fit_column_standardisation(
-            X, self._schema.categorical, self.token_dim, self.embedding
+            X,
+            getattr(self._schema, "categorical", None),
+            self.token_dim,
+            self.embedding,
         )
         # With a per-position embedding nothing is learned about a column
         # that is missing in every training row: it stays masked.
@@ -393,8 +396,8 @@ class AttentionPooling(
             mask_fraction=self.mask_fraction,
             rng=rng,
             dtype=X.dtype,
-            categorical=self._schema.categorical,
-            n_categories=self._schema.n_categories,
+            categorical=getattr(self._schema, "categorical", None),
+            n_categories=getattr(self._schema, "n_categories", None),
         )
 
     def _fit(self, X, y, incremental, classes=None):

@@ -79,7 +79,7 @@ def validate_tokens(estimator, X, *, reset, token_dim, embedding):
             ensure_min_samples=1,
         )
         estimator._schema = schema
-        if np.any(schema.categorical):
+        if schema is not None and schema.has_categorical:
             _check_table_layout(schema, token_dim, embedding)
     else:
         X = transform_table(
@@ -117,6 +117,8 @@ def fit_column_standardisation(X, categorical, token_dim, embedding):
         return np.tile(mean, n_tokens), np.tile(scale, n_tokens)
     mean = np.zeros(X.shape[1], dtype=X.dtype)
     scale = np.ones(X.shape[1], dtype=X.dtype)
+    if categorical is None:
+        categorical = np.zeros(X.shape[1], dtype=bool)
     numeric = ~np.asarray(categorical, dtype=bool)
     if numeric.any():
         mean[numeric], scale[numeric] = fit_standardisation(X[:, numeric])

@@ -21,7 +21,7 @@ from sklearn.base import (
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from .._docstrings import DOC_PIECES
 from .._nn._preprocessing import fit_standardisation
@@ -219,6 +219,8 @@ class _BaseNeighborAttention(NeuralTrainingMixin, BaseEstimator):
         task = self._task_of(y) if first else self._task
         if task == "classification":
             check_classification_targets(y)
+            if y.ndim == 2 and y.shape[1] == 1:
+                y = column_or_1d(y, warn=True)
             if y.ndim != 1:
                 raise ValueError(
                     f"{type(self).__name__} takes one column of class labels; got "
@@ -501,7 +503,7 @@ class NeighborAttention(
     def _task_of(self, y):
         if self.task != "auto":
             return self.task
-        kind = type_of_target(y, input_name="y")
+        kind = type_of_target(y, input_name="y", raise_unknown=True)
         if np.asarray(y).dtype.kind == "f" or kind.startswith("continuous"):
             return "regression"
         if kind in ("binary", "multiclass"):
@@ -552,6 +554,7 @@ class NeighborAttention(
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        tags.target_tags.multi_output = True
         return tags
 
 
@@ -643,7 +646,8 @@ class NeighborAttentionClassifier(ClassifierMixin, _BaseNeighborAttention):
         y_pred : ndarray of shape (n_samples,)
             Labels from ``classes_``.
         """
-        return self.classes_[np.argmax(self._infer(X)[2], axis=1)]
+        logits = self._infer(X)[2]
+        return self.classes_[np.argmax(logits, axis=1)]
 
 
 @_fill
@@ -722,3 +726,8 @@ class NeighborAttentionRegressor(RegressorMixin, _BaseNeighborAttention):
         """
         out = self._infer(X)[2] * self._y_scale + self._y_mean
         return out[:, 0] if self._y_1d else out
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags

@@ -80,8 +80,8 @@ def context_neighbors(index, data, X, n_neighbors, *, chunk_size=QUERY_CHUNK):
             rows = todo[done]
             if width < n_neighbors:  # only when n_train <= n_neighbors
                 order = np.pad(order, ((0, 0), (0, n_neighbors - width)))
-            chosen = np.take_along_axis(found, order[done], axis=1)
-            valid = np.take_along_axis(kept, order[done], axis=1)
+            chosen = np.take_along_axis(found[done], order[done], axis=1)
+            valid = np.take_along_axis(kept[done], order[done], axis=1)
             if width < n_neighbors:
                 valid[:, width:] = False
             indices[rows] = np.where(valid, chosen, 0)

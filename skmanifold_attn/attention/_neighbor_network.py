@@ -6,13 +6,23 @@ rows) and their targets ``y_1..y_k``, as in TabR (Gorishniy et al., 2023)::
     h   = E(x)                      encoder: Dense(relu) -> Dense
     q   = K(h),  k_j = K(E(x_j))    keys: one Dense shared by query and context
     s_j = -||q - k_j||^2 / sqrt(d)  L2 similarity
+          - exp(g) r_j^2 / r0^2     minus the input-space distance prior
     a   = softmax(s)                (masked slots excluded)
     v_j = L(y_j) + T(q - k_j)       label embedding + query-context difference
     c   = sum_j a_j v_j             context vector
-    out = H(h + c)                  head: Dense(relu) -> Dense
+    out = H(drop(h) + c)            head: Dense(relu) -> Dense
 
 ``L`` is a learned embedding per class (classification) or a Dense map of the
-standardised target(s) (regression). ``transform`` returns ``[h, c]``. The
+standardised target(s) (regression); ``r_j`` is the distance between the
+rows in the standardised input space (the retrieval's), ``r0^2`` the mean
+squared context distance of the training rows and ``g`` a learned log-scale
+(0 at initialisation): at initialisation the attention is a Gaussian kernel
+smoother over the retrieved rows, and training reshapes it through the keys.
+``drop`` is dropout of the row's own encoding during training (inverted:
+kept entries scaled by ``1 / (1 - dropout)``; identity at inference): without
+it the head learns the training rows' targets from their own encodings (an
+MLP memorising them) instead of from their context. ``transform`` returns
+``[h, c]``. The
 attention ``a`` may instead be fixed (uniform, or LLE's barycentric weights),
 for the ablation: then the scores get no gradient.
 
@@ -53,6 +63,9 @@ class NeighborAttentionNetwork:
     n_outputs : int
         Number of classes, or of regression targets.
     weighting : {"attention", "uniform", "barycentric"}
+    dropout : float
+        Share of the row encoding's entries dropped in the head's input
+        during training.
     rng : numpy.random.RandomState
     dtype : numpy dtype
 
@@ -63,13 +76,14 @@ class NeighborAttentionNetwork:
     """
 
     def __init__(
-        self, n_features, embed_dim, task, n_outputs, weighting, *, rng, dtype
+        self, n_features, embed_dim, task, n_outputs, weighting, dropout, *, rng, dtype
     ):
         d = embed_dim
         self.embed_dim = d
         self.task = task
         self.n_outputs = n_outputs
         self.weighting = weighting
+        self.dropout = dropout
         self.scale = 1.0 / np.sqrt(d)
         self.encoder = mlp([n_features, d, d], activation="relu", rng=rng, dtype=dtype)
         self.key = Dense(d, d, rng=rng, dtype=dtype)
@@ -87,7 +101,11 @@ class NeighborAttentionNetwork:
             label_pen = self._label_layer.penalized
             self._label_grad = self._label_layer.grads
         self.head = mlp([d, d, n_outputs], activation="relu", rng=rng, dtype=dtype)
+        self.log_bandwidth = np.zeros(1, dtype=dtype)
         parts = [self.encoder, self.key, self.diff_map]
+        label_params = label_params + [self.log_bandwidth]
+        label_pen = label_pen + [False]
+        self._label_grad = self._label_grad + [np.zeros(1, dtype=dtype)]
         self.params = [p for part in parts for p in part.params] + label_params
         self.params += self.head.params
         self.grads = [g for part in parts for g in part.grads] + self._label_grad
@@ -103,14 +121,24 @@ class NeighborAttentionNetwork:
         self.validation_name = "accuracy" if task == "classification" else "R2"
 
     # -- the training memory ------------------------------------------------
-    def set_memory(self, data, targets, neighbors, mask, fixed):
+    def set_memory(self, data, targets, neighbors, mask, distances, fixed):
         """Training rows (standardised), encoded targets, their context.
 
-        ``fixed`` holds the non-learned weights of the training rows' context
-        (None with ``weighting="attention"``).
+        ``distances`` are the input-space distances to the context rows,
+        ``fixed`` the non-learned weights of the training rows' context (None
+        with ``weighting="attention"``).
         """
         self.memory = (data, targets, neighbors, mask, fixed)
+        squared = np.square(distances, dtype=np.float64)
+        self.r0_squared = float(squared[mask].mean()) if mask.any() else 1.0
+        if not self.r0_squared > 0:
+            self.r0_squared = 1.0
+        self.memory_prior = self.prior(distances)
         self.memory_keys = None
+
+    def prior(self, distances):
+        """``r^2 / r0^2`` of context distances, in the computation dtype."""
+        return (np.square(distances) / self.r0_squared).astype(self.key.W.dtype)
 
     def set_memory_keys(self, chunk=4096):
         """Encode every training row's key once (for inference)."""
@@ -129,14 +157,16 @@ class NeighborAttentionNetwork:
             return self._label_layer.forward(targets)
         return self._label_layer.predict(targets)
 
-    def _attend(self, h, q, keys, labels, mask, fixed, train):
+    def _attend(self, h, q, keys, labels, mask, prior, fixed, train):
         """Context vector from the query's encoding ``h``/key ``q`` and the
-        context rows' keys (b, k, d) and label values (b, k, d)."""
+        context rows' keys (b, k, d), label values (b, k, d) and distance
+        prior (b, k)."""
         b, k, d = keys.shape
         diff = q[:, None, :] - keys
         if fixed is None:
             scores = np.einsum("bkd,bkd->bk", diff, diff)
             scores *= -self.scale
+            scores -= np.exp(self.log_bandwidth[0]) * prior
             weights = masked_softmax(scores, mask)
         else:
             weights = fixed
@@ -145,12 +175,15 @@ class NeighborAttentionNetwork:
         values += labels
         context = np.einsum("bk,bkd->bd", weights, values)
         if train:
-            self._cache = (diff, weights, values)
+            self._cache = (diff, weights, values, prior)
         return context, weights
 
     # -- training -----------------------------------------------------------
-    def forward(self, rows):
-        """Training forward pass of the training rows ``rows``; return logits."""
+    def forward(self, rows, rng=None):
+        """Training forward pass of the training rows ``rows``; return logits.
+
+        ``rng`` draws the dropout mask (no dropout when None).
+        """
         data, targets, neighbors, mask, fixed = self.memory
         nb, m = neighbors[rows], mask[rows]
         b, k = nb.shape
@@ -166,14 +199,21 @@ class NeighborAttentionNetwork:
             keys_all[b:].reshape(b, k, d),
             labels,
             m,
+            self.memory_prior[rows],
             None if fixed is None else fixed[rows],
             train=True,
         )
-        return self.head.forward(h_all[:b] + context)
+        h = h_all[:b]
+        self._keep = None
+        if self.dropout and rng is not None:
+            keep = rng.uniform(size=h.shape) >= self.dropout
+            self._keep = keep.astype(h.dtype) / (1 - self.dropout)
+            h = h * self._keep
+        return self.head.forward(h + context)
 
     def backward(self, d_out):
         """Fill the gradients from the gradient of the loss w.r.t. the logits."""
-        diff, weights, values = self._cache
+        diff, weights, values, prior = self._cache
         b, k, d = diff.shape
         d_z = self.head.backward(d_out)
         d_context = d_z
@@ -186,6 +226,11 @@ class NeighborAttentionNetwork:
                 d_weights - (weights * d_weights).sum(1, keepdims=True)
             )
             d_diff += (-2 * self.scale) * d_scores[:, :, None] * diff
+            self._label_grad[-1][0] = -np.exp(self.log_bandwidth[0]) * np.vdot(
+                d_scores, prior
+            )
+        else:
+            self._label_grad[-1][0] = 0
         if self._label_layer is None:
             grad = self._label_grad[0]
             grad[...] = 0
@@ -196,7 +241,7 @@ class NeighborAttentionNetwork:
         d_keys[:b] = d_diff.sum(axis=1)
         d_keys[b:] = -d_diff.reshape(b * k, d)
         d_h = self.key.backward(d_keys)
-        d_h[:b] += d_z
+        d_h[:b] += d_z if self._keep is None else d_z * self._keep
         self.encoder.backward(d_h, input_grad=False)
 
     def _loss(self, logits, y):
@@ -206,7 +251,7 @@ class NeighborAttentionNetwork:
 
     def loss_and_grads(self, X_batch, y_batch, rng):
         """Mean loss of the batch and the gradients (``X_batch``: row ids)."""
-        logits = self.forward(X_batch[:, 0])
+        logits = self.forward(X_batch[:, 0], rng)
         loss, d_out = self._loss(logits, y_batch)
         self.backward(d_out)
         return loss, self.grads
@@ -220,6 +265,7 @@ class NeighborAttentionNetwork:
             data[rows],
             neighbors[rows],
             mask[rows],
+            self.memory_prior[rows],
             None if fixed is None else fixed[rows],
         )[2]
         self.memory_keys = None
@@ -231,7 +277,7 @@ class NeighborAttentionNetwork:
         return float(np.mean(1 - residual / np.where(total > 0, total, 1)))
 
     # -- inference ----------------------------------------------------------
-    def infer(self, X_std, neighbors, mask, fixed):
+    def infer(self, X_std, neighbors, mask, prior, fixed):
         """``(h, context, logits, weights)`` of standardised rows."""
         targets = self.memory[1]
         b, k = neighbors.shape
@@ -240,7 +286,9 @@ class NeighborAttentionNetwork:
         keys = self.memory_keys[neighbors.ravel()].reshape(b, k, self.embed_dim)
         labels = self._label_values(targets[neighbors.ravel()], train=False)
         labels = labels.reshape(b, k, self.embed_dim)
-        context, weights = self._attend(h, q, keys, labels, mask, fixed, train=False)
+        context, weights = self._attend(
+            h, q, keys, labels, mask, prior, fixed, train=False
+        )
         logits = self.head.predict(h + context)
         return h, context, logits, weights
 

@@ -61,11 +61,15 @@ def context_neighbors(index, data, X, n_neighbors, *, chunk_size=QUERY_CHUNK):
         Training rows, nearest first; 0 where ``mask`` is False.
     mask : ndarray of bool of shape (n_rows, n_neighbors)
         False for slots no non-identical training row is left for.
+    distances : ndarray of shape (n_rows, n_neighbors)
+        Euclidean distances to them (float64, exact); 0 where ``mask`` is
+        False.
     """
     n_train = data.shape[0]
     n_rows = X.shape[0]
     indices = np.zeros((n_rows, n_neighbors), dtype=np.intp)
     mask = np.zeros((n_rows, n_neighbors), dtype=bool)
+    dist = np.zeros((n_rows, n_neighbors))
     for start in range(0, n_rows, chunk_size):
         stop = min(start + chunk_size, n_rows)
         todo = np.arange(start, stop)
@@ -82,13 +86,15 @@ def context_neighbors(index, data, X, n_neighbors, *, chunk_size=QUERY_CHUNK):
                 order = np.pad(order, ((0, 0), (0, n_neighbors - width)))
             chosen = np.take_along_axis(found[done], order[done], axis=1)
             valid = np.take_along_axis(kept[done], order[done], axis=1)
+            near = np.take_along_axis(distances[done], order[done], axis=1)
             if width < n_neighbors:
                 valid[:, width:] = False
             indices[rows] = np.where(valid, chosen, 0)
             mask[rows] = valid
+            dist[rows] = np.where(valid, near, 0)
             todo = todo[~done]
             width = min(2 * width, n_train)
-    return indices, mask
+    return indices, mask, dist
 
 
 def fixed_weights(kind, X, data, indices, mask):

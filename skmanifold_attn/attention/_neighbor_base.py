@@ -108,12 +108,13 @@ class _BaseNeighborAttention(NeuralTrainingMixin, BaseEstimator):
     # -- input ---------------------------------------------------------------
     def _validate_X(self, X, reset, y=None):
         _refuse_non_numeric(type(self).__name__, X)
-        if not reset:
-            return validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        if y is None:
+            return validate_data(self, X, reset=reset, dtype=[np.float64, np.float32])
         return validate_data(
             self,
             X,
             y,
+            reset=reset,
             dtype=[np.float64, np.float32],
             multi_output=True,
             y_numeric=False,

@@ -1,0 +1,451 @@
+"""NeighborAttention: scores against the usual baselines, an ablation of the
+weights, the cost at scale, and speed against a PyTorch twin.
+
+Scores (same folds for every model):
+
+- regression on a synthetic table whose target is a local function of the
+  inputs (``sin(2 x0) x1 + cos(1.5 x2 x3)`` plus noise, two distractors);
+- classification of the digits.
+
+Models: NeighborAttention{Regressor,Classifier} at defaults (and, for the
+digits, with ``scale_retrieval=False``: pixels share one unit), k-nearest
+neighbours with ``n_neighbors`` tuned by an inner GridSearchCV, the MLP and
+HistGradientBoosting at defaults, and AttentionPooling followed by a linear
+model. The ablation trains the same network with learned attention, uniform
+weights and LLE's barycentric weights over the same neighbours.
+
+Speed: the network of ``NeighborAttention`` (classes) against the same
+network in PyTorch (CPU, one thread each), float32, on the same retrieved
+neighbours (retrieval computed once by the same seam, outside the timed
+epochs): seconds per training epoch and transform rows per second (transform
+includes the retrieval of the new rows on both sides). Median of repeats;
+the load average is printed next to every timing.
+
+Scale: the cost of retrieval (index build and the training rows' context,
+computed once per fit) and of one epoch on 200,000 rows.
+
+Run: ``python benchmarks/bench_neighbor_attention.py`` (``--smoke`` for a
+few seconds; ``--only scores|ablation|speed|scale``).
+"""
+
+import argparse
+import os
+import time
+import warnings
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from skmanifold_attn import (
+    AttentionPooling,
+    NeighborAttention,
+    NeighborAttentionClassifier,
+    NeighborAttentionRegressor,
+)
+from skmanifold_attn.attention._neighbor_retrieval import (
+    build_memory_index,
+    context_neighbors,
+)
+
+N_NEIGHBORS, EMBED_DIM, BATCH = 16, 32, 256
+
+
+def load():
+    return f"load {os.getloadavg()[0]:.2f}"
+
+
+def local_table(n_samples=3000, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.uniform(-2, 2, size=(n_samples, 6))
+    y = np.sin(2 * X[:, 0]) * X[:, 1] + np.cos(1.5 * X[:, 2] * X[:, 3])
+    return X, y + 0.1 * rng.normal(size=n_samples)
+
+
+# -- scores --------------------------------------------------------------------
+def regression_models(smoke):
+    from sklearn.ensemble import HistGradientBoostingRegressor
+    from sklearn.linear_model import RidgeCV
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.neighbors import KNeighborsRegressor
+    from sklearn.neural_network import MLPRegressor
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    iters = 5 if smoke else 200
+    return {
+        "NeighborAttentionRegressor": NeighborAttentionRegressor(
+            max_iter=5 if smoke else 100, random_state=0
+        ),
+        "KNeighborsRegressor (tuned k)": GridSearchCV(
+            make_pipeline(StandardScaler(), KNeighborsRegressor()),
+            {"kneighborsregressor__n_neighbors": [3, 5, 10, 20, 40]},
+        ),
+        "MLPRegressor": MLPRegressor(max_iter=iters, random_state=0),
+        "AttentionPooling + RidgeCV": make_pipeline(
+            AttentionPooling(max_iter=iters, random_state=0), RidgeCV()
+        ),
+        "HistGradientBoostingRegressor": HistGradientBoostingRegressor(random_state=0),
+    }
+
+
+def classification_models(smoke):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.pipeline import make_pipeline
+
+    iters = 5 if smoke else 200
+    na_iters = 5 if smoke else 100
+    return {
+        "NeighborAttentionClassifier": NeighborAttentionClassifier(
+            max_iter=na_iters, random_state=0
+        ),
+        "NeighborAttentionClassifier(scale_retrieval=False)": (
+            NeighborAttentionClassifier(
+                scale_retrieval=False, max_iter=na_iters, random_state=0
+            )
+        ),
+        "KNeighborsClassifier (tuned k)": GridSearchCV(
+            KNeighborsClassifier(), {"n_neighbors": [1, 3, 5, 10, 20]}
+        ),
+        "MLPClassifier": MLPClassifier(max_iter=iters, random_state=0),
+        "AttentionPooling(token_dim=8) + LogisticRegression": make_pipeline(
+            AttentionPooling(token_dim=8, max_iter=iters, random_state=0),
+            LogisticRegression(max_iter=2000),
+        ),
+        "HistGradientBoostingClassifier": HistGradientBoostingClassifier(
+            random_state=0
+        ),
+    }
+
+
+def score_models(models, X, y, cv):
+    from sklearn.model_selection import cross_val_score
+
+    rows = []
+    for name, model in models.items():
+        start = time.perf_counter()
+        scores = cross_val_score(model, X, y, cv=cv)
+        rows.append((name, scores, time.perf_counter() - start))
+        print(
+            f"  {name:55s} {scores.mean():.4f} +- {scores.std():.4f}  "
+            f"folds {np.round(scores, 4).tolist()}  "
+            f"{time.perf_counter() - start:6.1f} s  {load()}",
+            flush=True,
+        )
+    return rows
+
+
+def run_scores(smoke):
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    n = 300 if smoke else 3000
+    X, y = local_table(n)
+    print(f"Regression, local table ({n} rows, 6 columns), R2, 3 folds:")
+    score_models(regression_models(smoke), X, y, KFold(3, shuffle=True, random_state=0))
+    X, y = load_digits(return_X_y=True)
+    if smoke:
+        X, y = X[:300], y[:300]
+    print(f"Classification, digits ({len(X)} rows), accuracy, 3 folds:")
+    score_models(
+        classification_models(smoke),
+        X,
+        y,
+        StratifiedKFold(3, shuffle=True, random_state=0),
+    )
+
+
+def run_ablation(smoke):
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    n = 300 if smoke else 3000
+    iters = 5 if smoke else 100
+    X, y = local_table(n)
+    print("Ablation, same neighbours (16), same network, same folds:")
+    print("  regression, local table, R2:")
+    score_models(
+        {
+            f"weights={w!r}": NeighborAttentionRegressor(
+                weights=w, max_iter=iters, random_state=0
+            )
+            for w in ("attention", "uniform", "barycentric")
+        },
+        X,
+        y,
+        KFold(3, shuffle=True, random_state=0),
+    )
+    X, y = load_digits(return_X_y=True)
+    if smoke:
+        X, y = X[:300], y[:300]
+    print("  digits (scale_retrieval=False), accuracy:")
+    score_models(
+        {
+            f"weights={w!r}": NeighborAttentionClassifier(
+                weights=w, scale_retrieval=False, max_iter=iters, random_state=0
+            )
+            for w in ("attention", "uniform", "barycentric")
+        },
+        X,
+        y,
+        StratifiedKFold(3, shuffle=True, random_state=0),
+    )
+
+
+# -- speed against PyTorch -----------------------------------------------------
+def make_classes(n_samples, n_features=16, n_classes=10, seed=0):
+    rng = np.random.RandomState(seed)
+    centres = rng.normal(size=(n_classes, n_features)) * 2
+    y = rng.randint(n_classes, size=n_samples)
+    X = centres[y] + rng.normal(size=(n_samples, n_features))
+    return X.astype(np.float32), y
+
+
+def torch_twin(n_features, n_classes, dropout):
+    import torch
+    from torch import nn
+
+    class Twin(nn.Module):
+        def __init__(self):
+            super().__init__()
+            d = EMBED_DIM
+            self.encoder = nn.Sequential(
+                nn.Linear(n_features, d), nn.ReLU(), nn.Linear(d, d)
+            )
+            self.key = nn.Linear(d, d)
+            self.diff_map = nn.Linear(d, d)
+            self.label = nn.Embedding(n_classes, d)
+            self.log_bandwidth = nn.Parameter(torch.zeros(1))
+            self.head = nn.Sequential(
+                nn.Linear(d, d), nn.ReLU(), nn.Linear(d, n_classes)
+            )
+            self.dropout = nn.Dropout(dropout)
+            self.scale = d**-0.5
+
+        def attend(self, h, q, keys, labels, prior, mask):
+            diff = q[:, None, :] - keys
+            scores = -(diff * diff).sum(-1) * self.scale
+            scores = scores - self.log_bandwidth.exp() * prior
+            scores = scores.masked_fill(~mask, float("-inf"))
+            weights = torch.softmax(scores, dim=1)
+            values = self.diff_map(diff) + self.label(labels)
+            context = (weights[:, :, None] * values).sum(1)
+            return self.head(self.dropout(h) + context), h, context
+
+        def forward(self, xq, xn, labels, prior, mask):
+            b, k = labels.shape
+            h_all = self.encoder(torch.cat([xq, xn.reshape(b * k, -1)]))
+            keys_all = self.key(h_all)
+            return self.attend(
+                h_all[:b],
+                keys_all[:b],
+                keys_all[b:].reshape(b, k, -1),
+                labels,
+                prior,
+                mask,
+            )[0]
+
+    return Twin()
+
+
+def median_of(repeats, func):
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        func()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def run_speed(smoke):
+    import torch
+
+    torch.set_num_threads(1)
+    n_train, n_test = (600, 300) if smoke else (20000, 5000)
+    epochs, repeats = (1, 3) if smoke else (3, 3)
+    X, y = make_classes(n_train + n_test)
+    X_train, y_train, X_test = X[:n_train], y[:n_train], X[n_train:]
+    params = dict(
+        n_neighbors=N_NEIGHBORS,
+        embed_dim=EMBED_DIM,
+        alpha=0.0,
+        batch_size=BATCH,
+        tol=0.0,
+        random_state=0,
+    )
+    print(
+        f"Speed: {n_train} training rows, 16 columns, 10 classes, k={N_NEIGHBORS}, "
+        f"d={EMBED_DIM}, batch {BATCH}, float32, one thread each, median of "
+        f"{repeats}:"
+    )
+
+    def fit(n_epochs):
+        est = NeighborAttention(
+            max_iter=n_epochs, n_iter_no_change=n_epochs + 1, **params
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            est.fit(X_train, y_train)
+        return est
+
+    with threadpool_limits(1):
+        # numpy: an epoch is the difference between fits of 1 and 1 + epochs.
+        t_one = median_of(repeats, lambda: fit(1))
+        t_more = median_of(repeats, lambda: fit(1 + epochs))
+        numpy_epoch = max(t_more - t_one, 1e-9) / epochs
+        print(f"  numpy epoch        {numpy_epoch:8.3f} s  {load()}", flush=True)
+        est = fit(1)
+        numpy_transform = median_of(repeats, lambda: est.transform(X_test))
+        print(
+            f"  numpy transform    {n_test / numpy_transform:8.0f} rows/s  {load()}",
+            flush=True,
+        )
+
+        # torch: the same standardisation, retrieval (the seam) and shapes.
+        mean, scale = est._column_mean, est._column_scale
+        data = ((X_train - mean) / scale).astype(np.float32)
+        index = build_memory_index("auto", data, N_NEIGHBORS)
+        neighbors, mask, distances = context_neighbors(index, data, data, N_NEIGHBORS)
+        r0 = float(np.mean(distances[mask] ** 2))
+        prior = (distances**2 / r0).astype(np.float32)
+        twin = torch_twin(X.shape[1], 10, est.dropout)
+        optimizer = torch.optim.Adam(twin.parameters(), lr=1e-3)
+        t_data = torch.from_numpy(data)
+        t_y = torch.from_numpy(y_train.astype(np.int64))
+        t_nb = torch.from_numpy(neighbors.astype(np.int64))
+        t_mask = torch.from_numpy(mask)
+        t_prior = torch.from_numpy(prior)
+        rng = np.random.RandomState(0)
+
+        def torch_epochs():
+            twin.train()
+            for _ in range(epochs):
+                order = torch.from_numpy(rng.permutation(n_train))
+                for start in range(0, n_train, BATCH):
+                    rows = order[start : start + BATCH]
+                    nb = t_nb[rows]
+                    logits = twin(
+                        t_data[rows], t_data[nb], t_y[nb], t_prior[rows], t_mask[rows]
+                    )
+                    loss = torch.nn.functional.cross_entropy(logits, t_y[rows])
+                    optimizer.zero_grad()
+                    loss.backward()
+                    optimizer.step()
+
+        torch_epoch = median_of(repeats, torch_epochs) / epochs
+        print(f"  torch epoch        {torch_epoch:8.3f} s  {load()}", flush=True)
+
+        def torch_transform():
+            twin.eval()
+            with torch.no_grad():
+                keys = twin.key(twin.encoder(t_data))
+                queries = ((X_test - mean) / scale).astype(np.float32)
+                out = []
+                for start in range(0, n_test, 2048):
+                    chunk = queries[start : start + 2048]
+                    nb, m, dist = context_neighbors(index, data, chunk, N_NEIGHBORS)
+                    q_in = torch.from_numpy(chunk)
+                    h = twin.encoder(q_in)
+                    t_nb_chunk = torch.from_numpy(nb.astype(np.int64))
+                    _, h, context = twin.attend(
+                        h,
+                        twin.key(h),
+                        keys[t_nb_chunk],
+                        t_y[t_nb_chunk],
+                        torch.from_numpy((dist**2 / r0).astype(np.float32)),
+                        torch.from_numpy(m),
+                    )
+                    out.append(torch.cat([h, context], 1).numpy())
+                return np.concatenate(out)
+
+        torch_transform_time = median_of(repeats, torch_transform)
+        print(
+            f"  torch transform    {n_test / torch_transform_time:8.0f} rows/s  "
+            f"{load()}",
+            flush=True,
+        )
+    print(
+        f"  ratio epoch (torch / numpy time; above 1: numpy faster): "
+        f"{torch_epoch / numpy_epoch:.2f}"
+    )
+    print(
+        f"  ratio transform (numpy / torch rows/s; above 1: numpy faster): "
+        f"{torch_transform_time / numpy_transform:.2f}"
+    )
+
+
+# -- scale ---------------------------------------------------------------------
+def run_scale(smoke):
+    import tracemalloc
+
+    n_train = 5000 if smoke else 200_000
+    X, y = make_classes(n_train)
+    print(f"Scale: {n_train} rows, 16 columns, k={N_NEIGHBORS}, one BLAS thread:")
+    with threadpool_limits(1):
+        start = time.perf_counter()
+        data = (X - X.mean(0)) / X.std(0)
+        index = build_memory_index("auto", data, N_NEIGHBORS)
+        built = time.perf_counter() - start
+        tracemalloc.start()
+        start = time.perf_counter()
+        neighbors, mask, _ = context_neighbors(index, data, data, N_NEIGHBORS)
+        retrieval = time.perf_counter() - start
+        peak = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
+        print(
+            f"  index build {built:.2f} s, training rows' context {retrieval:.2f} s "
+            f"(peak {peak:.0f} MiB traced; the result {neighbors.nbytes / 2**20:.0f} "
+            f"MiB)  {load()}",
+            flush=True,
+        )
+        for epochs in (1, 2):
+            est = NeighborAttentionClassifier(
+                n_neighbors=N_NEIGHBORS,
+                max_iter=epochs,
+                n_iter_no_change=3,
+                batch_size=BATCH,
+                random_state=0,
+            )
+            start = time.perf_counter()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                est.fit(X, y)
+            print(
+                f"  fit of {epochs} epoch(s): {time.perf_counter() - start:.1f} s "
+                f"(retrieval included)  {load()}",
+                flush=True,
+            )
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes")
+    parser.add_argument(
+        "--only", choices=["scores", "ablation", "speed", "scale"], default=None
+    )
+    args = parser.parse_args()
+    print(load())
+    parts = {
+        "scores": run_scores,
+        "ablation": run_ablation,
+        "speed": run_speed,
+        "scale": run_scale,
+    }
+    for name, func in parts.items():
+        if args.only in (None, name):
+            if name == "speed":
+                try:
+                    import torch  # noqa: F401
+                except ImportError:
+                    print("Speed: torch is not installed; skipped.")
+                    continue
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                func(args.smoke)
+
+
+if __name__ == "__main__":
+    main()

@@ -18,7 +18,12 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
-from .attention import AttentionPooling
+from .attention import (
+    AttentionPooling,
+    NeighborAttention,
+    NeighborAttentionClassifier,
+    NeighborAttentionRegressor,
+)
 from .manifold import (
     LaplacianEigenmaps,
     LocalityPreservingProjections,
@@ -46,6 +51,9 @@ class DemoCase:
         Grid of the small GridSearchCV run on the training split.
     aliases : tuple of str
         Short names ``--only`` accepts besides ``name`` and the class name.
+    related : tuple of type
+        Other estimators of the suite on the same model that the row stands
+        for (predictors whose transformer is shown).
     """
 
     name: str
@@ -53,6 +61,7 @@ class DemoCase:
     make_pipeline: Callable
     param_grid: dict = field(default_factory=dict)
     aliases: tuple = ()
+    related: tuple = ()
 
     def names(self):
         """Every name ``--only`` accepts for this row."""
@@ -133,6 +142,21 @@ def _attention_pipeline(random_state):
     )
 
 
+def _neighbor_attention_pipeline(random_state):
+    # Pixels share one unit: neighbours in the space of X as given.
+    return _named(
+        NeighborAttention(
+            n_neighbors=16,
+            embed_dim=16,
+            scale_retrieval=False,
+            max_iter=30,
+            learning_rate_init=3e-3,
+            random_state=random_state,
+        ),
+        random_state=random_state,
+    )
+
+
 def _vae_pipeline(random_state):
     return _named(
         VAETransformer(
@@ -193,6 +217,14 @@ DEMO_CASES = [
         estimator_class=AttentionPooling,
         make_pipeline=_attention_pipeline,
         param_grid={"embed__n_heads": [2, 4]},
+    ),
+    DemoCase(
+        name="NeighborAttention",
+        estimator_class=NeighborAttention,
+        make_pipeline=_neighbor_attention_pipeline,
+        param_grid={"embed__n_neighbors": [8, 16]},
+        aliases=("TabR",),
+        related=(NeighborAttentionClassifier, NeighborAttentionRegressor),
     ),
     DemoCase(
         name="VAETransformer",

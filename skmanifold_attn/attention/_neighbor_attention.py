@@ -6,9 +6,13 @@ network in ``_neighbor_network`` and training in the shared loop of
 :mod:`skmanifold_attn._nn`.
 """
 
+from __future__ import annotations
+
 import functools
+from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.base import (
     ClassifierMixin,
     ClassNamePrefixFeaturesOutMixin,
@@ -22,6 +26,9 @@ from sklearn.utils.multiclass import type_of_target
 from ._neighbor_base import _BaseNeighborAttention
 from ._neighbor_docs import fill_neighbor_doc
 from ._neighbor_network import probabilities
+
+if TYPE_CHECKING:  # typing_extensions ships with the type checkers
+    from typing_extensions import Self
 
 
 @fill_neighbor_doc
@@ -151,7 +158,7 @@ class NeighborAttention(
         )
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X: ArrayLike, y: ArrayLike) -> Self:
         """Retrieve the training rows' context and train the network.
 
         Parameters
@@ -168,7 +175,7 @@ class NeighborAttention(
         """
         return self._fit(X, y)
 
-    def transform(self, X):
+    def transform(self, X: ArrayLike) -> np.ndarray:
         """Each row's encoding and context vector.
 
         Parameters
@@ -283,7 +290,7 @@ class NeighborAttentionClassifier(ClassifierMixin, _BaseNeighborAttention):
         )
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X: ArrayLike, y: ArrayLike) -> Self:
         """Retrieve the training rows' context and train the network.
 
         Parameters
@@ -300,7 +307,7 @@ class NeighborAttentionClassifier(ClassifierMixin, _BaseNeighborAttention):
         """
         return self._fit(X, y)
 
-    def predict_proba(self, X):
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Class probabilities.
 
         Parameters
@@ -315,7 +322,7 @@ class NeighborAttentionClassifier(ClassifierMixin, _BaseNeighborAttention):
         """
         return probabilities(self._infer(X)[2])
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """Predicted class labels.
 
         Parameters
@@ -376,7 +383,7 @@ class NeighborAttentionRegressor(RegressorMixin, _BaseNeighborAttention):
     _fixed_task = "regression"
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X: ArrayLike, y: ArrayLike) -> Self:
         """Retrieve the training rows' context and train the network.
 
         Parameters
@@ -393,7 +400,7 @@ class NeighborAttentionRegressor(RegressorMixin, _BaseNeighborAttention):
         """
         return self._fit(X, y)
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """Predicted targets.
 
         Parameters

@@ -3,6 +3,7 @@
 from numbers import Integral, Real
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -273,7 +274,7 @@ class _BaseNeighborAttention(NeuralTrainingMixin, BaseEstimator):
         """Context size of the fitted model."""
         return self._model.memory[2].shape[1]
 
-    def neighbor_weights(self, X):
+    def neighbor_weights(self, X: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
         """The training rows each row attended to, and their weights.
 
         Explanation by example: row ``i``'s context vector is the weighted

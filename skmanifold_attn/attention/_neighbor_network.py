@@ -10,15 +10,19 @@ rows) and their targets ``y_1..y_k``, as in TabR (Gorishniy et al., 2023)::
     a   = softmax(s)                (masked slots excluded)
     v_j = L(y_j) + T(q - k_j)       label embedding + query-context difference
     c   = sum_j a_j v_j             context vector
-    out = H(drop(h) + c)            head: Dense(relu) -> Dense
+    out = H(drop(h) + c) + b * sum_j a_j t_j
+                                    head, plus the neighbours' weighted vote
 
 ``L`` is a learned embedding per class (classification) or a Dense map of the
 standardised target(s) (regression); ``r_j`` is the distance between the
-rows in the standardised input space (the retrieval's), ``r0^2`` the mean
+rows in the retrieval's input space, ``r0^2`` the mean
 squared context distance of the training rows and ``g`` a learned log-scale
 (0 at initialisation): at initialisation the attention is a Gaussian kernel
 smoother over the retrieved rows, and training reshapes it through the keys.
-``drop`` is dropout of the row's own encoding during training (inverted:
+``t_j`` is the context row's target (one-hot class or standardised value)
+and ``b`` a learned scale (1 at initialisation): the head learns a
+correction to the attention-weighted vote of the neighbours. ``drop`` is
+dropout of the row's own encoding during training (inverted:
 kept entries scaled by ``1 / (1 - dropout)``; identity at inference): without
 it the head learns the training rows' targets from their own encodings (an
 MLP memorising them) instead of from their context. ``transform`` returns
@@ -102,10 +106,14 @@ class NeighborAttentionNetwork:
             self._label_grad = self._label_layer.grads
         self.head = mlp([d, d, n_outputs], activation="relu", rng=rng, dtype=dtype)
         self.log_bandwidth = np.zeros(1, dtype=dtype)
+        self.vote_scale = np.ones(1, dtype=dtype)
         parts = [self.encoder, self.key, self.diff_map]
-        label_params = label_params + [self.log_bandwidth]
-        label_pen = label_pen + [False]
-        self._label_grad = self._label_grad + [np.zeros(1, dtype=dtype)]
+        label_params = label_params + [self.log_bandwidth, self.vote_scale]
+        label_pen = label_pen + [False, False]
+        self._label_grad = self._label_grad + [
+            np.zeros(1, dtype=dtype),
+            np.zeros(1, dtype=dtype),
+        ]
         self.params = [p for part in parts for p in part.params] + label_params
         self.params += self.head.params
         self.grads = [g for part in parts for g in part.grads] + self._label_grad
@@ -178,6 +186,14 @@ class NeighborAttentionNetwork:
             self._cache = (diff, weights, values, prior)
         return context, weights
 
+    def _context_targets(self, targets, b, k):
+        """The context rows' targets as (b, k, n_outputs): one-hot classes or
+        standardised values."""
+        if self._label_layer is None:
+            eye = np.eye(self.n_outputs, dtype=self.key.W.dtype)
+            return eye[targets].reshape(b, k, self.n_outputs)
+        return targets.reshape(b, k, self.n_outputs)
+
     # -- training -----------------------------------------------------------
     def forward(self, rows, rng=None):
         """Training forward pass of the training rows ``rows``; return logits.
@@ -209,28 +225,34 @@ class NeighborAttentionNetwork:
             keep = rng.uniform(size=h.shape) >= self.dropout
             self._keep = keep.astype(h.dtype) / (1 - self.dropout)
             h = h * self._keep
-        return self.head.forward(h + context)
+        self._targets_bk = self._context_targets(self._cache_targets, b, k)
+        self._vote = np.einsum("bk,bko->bo", self._cache[1], self._targets_bk)
+        return self.head.forward(h + context) + self.vote_scale[0] * self._vote
 
     def backward(self, d_out):
         """Fill the gradients from the gradient of the loss w.r.t. the logits."""
         diff, weights, values, prior = self._cache
         b, k, d = diff.shape
-        d_z = self.head.backward(d_out)
+        d_z = self.head.backward(d_out.copy())
         d_context = d_z
         d_values = weights[:, :, None] * d_context[:, None, :]
         d_flat = d_values.reshape(b * k, d)
         d_diff = self.diff_map.backward(d_flat.copy()).reshape(b, k, d)
+        self._label_grad[-1][0] = np.vdot(d_out, self._vote)
         if self.weighting == "attention":
             d_weights = np.einsum("bkd,bd->bk", values, d_context)
+            d_weights += self.vote_scale[0] * np.einsum(
+                "bo,bko->bk", d_out, self._targets_bk
+            )
             d_scores = weights * (
                 d_weights - (weights * d_weights).sum(1, keepdims=True)
             )
             d_diff += (-2 * self.scale) * d_scores[:, :, None] * diff
-            self._label_grad[-1][0] = -np.exp(self.log_bandwidth[0]) * np.vdot(
+            self._label_grad[-2][0] = -np.exp(self.log_bandwidth[0]) * np.vdot(
                 d_scores, prior
             )
         else:
-            self._label_grad[-1][0] = 0
+            self._label_grad[-2][0] = 0
         if self._label_layer is None:
             grad = self._label_grad[0]
             grad[...] = 0
@@ -289,7 +311,12 @@ class NeighborAttentionNetwork:
         context, weights = self._attend(
             h, q, keys, labels, mask, prior, fixed, train=False
         )
-        logits = self.head.predict(h + context)
+        vote = np.einsum(
+            "bk,bko->bo",
+            weights,
+            self._context_targets(targets[neighbors.ravel()], b, k),
+        )
+        logits = self.head.predict(h + context) + self.vote_scale[0] * vote
         return h, context, logits, weights
 
 

@@ -8,11 +8,18 @@ from sklearn.base import BaseEstimator
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import (
+    _check_y,
+    check_consistent_length,
+    check_is_fitted,
+    column_or_1d,
+)
 
 from .._nn._preprocessing import fit_standardisation
 from .._nn._training import NeuralTrainingMixin
+from .._table import CATEGORICAL_FEATURES_CONSTRAINT, fit_table, transform_table
 from ..manifold._neighbors import ALGORITHMS
+from ._neighbor_features import RowFeatures
 from ._neighbor_network import NeighborAttentionNetwork
 from ._neighbor_retrieval import (
     QUERY_CHUNK,
@@ -26,32 +33,6 @@ WEIGHTINGS = ("attention", "uniform", "barycentric")
 ARCHITECTURE = ("embed_dim", "weights")
 
 
-def _refuse_non_numeric(name, X):
-    """A clear error for string or categorical columns (numeric only for now)."""
-    dtypes = getattr(X, "dtypes", None)
-    if dtypes is not None and hasattr(dtypes, "items"):
-        bad = [
-            str(column)
-            for column, dtype in dtypes.items()
-            if getattr(dtype, "kind", "O") not in "biuf"
-        ]
-    else:
-        array = X if isinstance(X, np.ndarray) else None
-        if array is None or array.dtype.kind not in "OUS":
-            return
-        if array.dtype.kind == "O" and not any(isinstance(v, str) for v in array.flat):
-            return
-        bad = ["with strings"]
-    if bad:
-        raise ValueError(
-            f"{name} supports numeric columns only (a numeric dtype), but X has "
-            f"non-numeric columns: {', '.join(bad[:5])}"
-            f"{' ...' if len(bad) > 5 else ''}. Encode categorical and string "
-            "columns first, e.g. with OneHotEncoder or OrdinalEncoder in a "
-            "ColumnTransformer."
-        )
-
-
 class _BaseNeighborAttention(NeuralTrainingMixin, BaseEstimator):
     """Shared fitting and inference; subclasses fix or infer the task."""
 
@@ -62,6 +43,7 @@ class _BaseNeighborAttention(NeuralTrainingMixin, BaseEstimator):
         "weights": [StrOptions(set(WEIGHTINGS))],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "scale_retrieval": ["boolean"],
+        "categorical_features": CATEGORICAL_FEATURES_CONSTRAINT,
         "neighbors_algorithm": [StrOptions(set(ALGORITHMS))],
     }
 
@@ -73,6 +55,7 @@ class _BaseNeighborAttention(NeuralTrainingMixin, BaseEstimator):
         weights="attention",
         dropout=0.2,
         scale_retrieval=True,
+        categorical_features="from_dtype",
         neighbors_algorithm="auto",
         alpha=1e-4,
         batch_size="auto",
@@ -92,6 +75,7 @@ class _BaseNeighborAttention(NeuralTrainingMixin, BaseEstimator):
         self.weights = weights
         self.dropout = dropout
         self.scale_retrieval = scale_retrieval
+        self.categorical_features = categorical_features
         self.neighbors_algorithm = neighbors_algorithm
         self.alpha = alpha
         self.batch_size = batch_size
@@ -107,19 +91,16 @@ class _BaseNeighborAttention(NeuralTrainingMixin, BaseEstimator):
         self.verbose = verbose
 
     # -- input ---------------------------------------------------------------
-    def _validate_X(self, X, reset, y=None):
-        _refuse_non_numeric(type(self).__name__, X)
-        if y is None:
-            return validate_data(self, X, reset=reset, dtype=[np.float64, np.float32])
-        return validate_data(
-            self,
-            X,
-            y,
-            reset=reset,
-            dtype=[np.float64, np.float32],
-            multi_output=True,
-            y_numeric=False,
-        )
+    def _validate_X(self, X, reset):
+        """The seam's codes of a table (numeric values and category codes)."""
+        dtype = [np.float64, np.float32]
+        if reset:
+            codes, self._schema = fit_table(
+                self, X, self.categorical_features, dtype=dtype
+            )
+        else:
+            codes = transform_table(self, self._schema, X, dtype=dtype)
+        return codes
 
     def _task_of(self, y):
         return self._fixed_task
@@ -183,7 +164,7 @@ class _BaseNeighborAttention(NeuralTrainingMixin, BaseEstimator):
     def _init_model(self, X, y, rng):
         self._architecture = {name: getattr(self, name) for name in ARCHITECTURE}
         model = NeighborAttentionNetwork(
-            self.n_features_in_,
+            self._memory[0].shape[1],
             self.embed_dim,
             self._task,
             self._n_outputs,
@@ -204,7 +185,9 @@ class _BaseNeighborAttention(NeuralTrainingMixin, BaseEstimator):
                 f"{type(self).__name__} requires y to be passed, but the target y "
                 "is None: the context rows' targets are part of the model."
             )
-        X, y = self._validate_X(X, reset=first, y=y)
+        X = self._validate_X(X, reset=first)
+        y = _check_y(y, multi_output=True, y_numeric=False, estimator=self)
+        check_consistent_length(X, y)
         n_samples = X.shape[0]
         if self.n_neighbors >= n_samples:
             raise ValueError(
@@ -213,9 +196,12 @@ class _BaseNeighborAttention(NeuralTrainingMixin, BaseEstimator):
                 "attends to its n_neighbors nearest other training rows."
             )
         y_enc = self._encode_targets(y, first, X.dtype)
-        mean, scale = fit_standardisation(X)
-        data = (X - mean) / scale
-        space = data if self.scale_retrieval else X
+        if first:
+            self._features = RowFeatures(X, self._schema)
+        data = self._features.transform(X)
+        space = (
+            data if self.scale_retrieval else self._features.transform(X, scaled=False)
+        )
         index = build_memory_index(
             self.neighbors_algorithm, space, self.n_neighbors, self.random_state
         )
@@ -233,7 +219,6 @@ class _BaseNeighborAttention(NeuralTrainingMixin, BaseEstimator):
         rows = np.arange(n_samples).reshape(-1, 1)
         self._train(rows, y_enc, incremental=False, stratify=stratify)
         self._model.set_memory_keys()
-        self._column_mean, self._column_scale = mean, scale
         self._index = index
         self._scaled_retrieval = self.scale_retrieval
         del self._memory
@@ -245,10 +230,12 @@ class _BaseNeighborAttention(NeuralTrainingMixin, BaseEstimator):
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
         data = self._model.memory[0]
-        X_std = (X - self._column_mean) / self._column_scale
-        X_std = X_std.astype(data.dtype, copy=False)
+        X_std = self._features.transform(X).astype(data.dtype, copy=False)
         space = self._index.data_
-        X_space = X_std if self._scaled_retrieval else X.astype(space.dtype)
+        if self._scaled_retrieval:
+            X_space = X_std
+        else:
+            X_space = self._features.transform(X, scaled=False).astype(space.dtype)
         parts = []
         for start in range(0, X_std.shape[0], QUERY_CHUNK):
             chunk = X_std[start : start + QUERY_CHUNK]
@@ -305,5 +292,5 @@ class _BaseNeighborAttention(NeuralTrainingMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.required = True
-        tags.input_tags.allow_nan = False
+        tags.input_tags.allow_nan = True
         return tags

@@ -26,6 +26,18 @@ _COMMON_PARAMETERS = """\
         columns in one unit, such as pixel intensities, where rarely used
         columns would otherwise weigh as much as the others). The network
         always sees standardised columns.
+    categorical_features : "from_dtype", array-like or None, \
+default="from_dtype"
+        Which columns are categorical, as for
+        :class:`~sklearn.ensemble.HistGradientBoostingClassifier`:
+        ``"from_dtype"`` takes the category, object and string columns of a
+        DataFrame (a numpy array has none); or a boolean mask, integer
+        indices or column names; None for none. Categorical columns are
+        one-hot encoded for the network and the retrieval (two rows that
+        differ in one category are one standardised unit apart); a category
+        unseen in ``fit`` or missing is all zeros. Missing numeric values
+        (NaN) are replaced by the column's mean, with an indicator column for
+        every numeric column that had missing values in ``fit``.
     neighbors_algorithm : {"auto", "brute", "kd_tree", "ball_tree", \
 "hnswlib"}, default="auto"
         How the nearest training rows are found (exact; ``"hnswlib"``

@@ -169,15 +169,37 @@ def test_fit_without_y():
         NeighborAttention().fit(_digits(20)[0], None)
 
 
-def test_categorical_and_string_columns_get_a_clear_error():
+def test_categorical_columns_and_missing_values():
     pd = pytest.importorskip("pandas")
-    df = pd.DataFrame({"a": np.arange(20.0), "b": list("xy") * 10})
-    df["c"] = pd.Categorical(list("uv") * 10)
-    with pytest.raises(ValueError, match="numeric columns only.*b, c"):
-        NeighborAttentionRegressor(n_neighbors=3).fit(df, np.arange(20.0))
-    strings = np.array([["1.0", "x"]] * 20, dtype=object)
-    with pytest.raises(ValueError, match="numeric columns only"):
-        NeighborAttentionRegressor(n_neighbors=3).fit(strings, np.arange(20.0))
+    rng = np.random.RandomState(0)
+    n = 300
+    colour = rng.choice(["red", "green", "blue"], size=n)
+    x = rng.normal(size=n)
+    y = np.where(colour == "red", 2.0, 0.0) + x
+    x_missing = x.copy()
+    x_missing[::7] = np.nan
+    df = pd.DataFrame({"x": x_missing, "colour": pd.Categorical(colour)})
+    reg = NeighborAttentionRegressor(n_neighbors=8, max_iter=40, random_state=0)
+    reg.fit(df[:250], y[:250])
+    # One-hot colours (3), the numeric column and its missing indicator.
+    assert reg._features.n_columns == 5
+    prediction = reg.predict(df[250:])
+    assert np.all(np.isfinite(prediction))
+    assert reg.score(df[250:], y[250:]) > 0.5
+    # A colour unseen in fit is all zeros, not an error.
+    new = pd.DataFrame({"x": [0.1], "colour": pd.Categorical(["purple"])})
+    assert np.isfinite(reg.predict(new)).all()
+    # transform(X_train) == fit_transform(X_train) with categories and NaN.
+    est = NeighborAttention(**FAST)
+    np.testing.assert_array_equal(est.fit_transform(df, y), est.transform(df))
+
+
+def test_a_column_without_values_is_refused():
+    X, y = _digits(40)
+    X = X.copy()
+    X[:, 3] = np.nan
+    with pytest.raises(ValueError, match="no value"):
+        NeighborAttentionRegressor(n_neighbors=3).fit(X, y.astype(float))
 
 
 # -- evidence (small; the benchmark has the full comparison) --------------------

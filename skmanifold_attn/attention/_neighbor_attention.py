@@ -52,8 +52,9 @@ class NeighborAttention(
     row (Euclidean distance exactly 0) leaves that training row out of its
     context, in ``fit`` and in ``transform``, so ``transform(X_train)``
     equals ``fit_transform(X_train)`` and cross-validation never sees a
-    held-out target. Only numeric columns are accepted for now; missing
-    values are refused.
+    held-out target. Categorical columns (``categorical_features``) are
+    one-hot encoded and missing values (NaN) filled with the column's mean
+    plus a missing indicator, for the network and the retrieval alike.
 
     Parameters
     ----------

@@ -27,8 +27,10 @@ X, y = load_digits(return_X_y=True)
 X_train, X_test, y_train, y_test = train_test_split(
     X, y, test_size=0.3, stratify=y, random_state=0
 )
+# Early stopping holds out 10% of the training rows and stops once their
+# accuracy stops improving.
 clf = NeighborAttentionClassifier(
-    n_neighbors=16, scale_retrieval=False, max_iter=60, random_state=0
+    n_neighbors=16, scale_retrieval=False, early_stopping=True, random_state=0
 ).fit(X_train, y_train)
 print(f"Test accuracy: {clf.score(X_test, y_test):.3f}")
 
@@ -74,7 +76,7 @@ from skmanifold_attn import NeighborAttentionRegressor  # noqa: E402
 rng = np.random.RandomState(0)
 x = np.sort(rng.uniform(-3, 3, size=300))
 t = np.sin(2 * x) + 0.2 * rng.normal(size=x.size)
-reg = NeighborAttentionRegressor(n_neighbors=12, max_iter=100, random_state=0)
+reg = NeighborAttentionRegressor(n_neighbors=12, early_stopping=True, random_state=0)
 reg.fit(x[:, None], t)
 x_new = np.array([[-2.0], [0.3], [2.2]])
 t_new = reg.predict(x_new)

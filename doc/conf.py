@@ -67,13 +67,14 @@ sphinx_gallery_conf = {
 
 
 def _unlink_sklearn_refs(app, what, name, obj, options, lines):
-    # Methods inherited from scikit-learn (set_output, get_metadata_routing)
-    # carry :ref: links to labels of scikit-learn's own docs, undefined here
-    # (and no intersphinx offline): keep their text, drop the link.
+    # Methods inherited from scikit-learn (set_output, get_metadata_routing,
+    # set_score_request) carry :ref: and :term: links to labels and glossary
+    # terms of scikit-learn's own docs, undefined here (and no intersphinx
+    # offline): keep their text, drop the link.
     if not (getattr(obj, "__module__", None) or "").startswith("sklearn"):
         return
     for i, line in enumerate(lines):
-        lines[i] = re.sub(r":ref:`([^`<]+?)\s*(?:<[^`>]*>)?`", r"\1", line)
+        lines[i] = re.sub(r":(?:ref|term):`([^`<]+?)\s*(?:<[^`>]*>)?`", r"\1", line)
 
 
 FRONT_FIGURE = Path(__file__).parent / "generated" / "front_figure.txt"

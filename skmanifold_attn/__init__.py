@@ -7,7 +7,12 @@ numpy and scipy.
 """
 
 from ._version import __version__
-from .attention import AttentionPooling
+from .attention import (
+    AttentionPooling,
+    NeighborAttention,
+    NeighborAttentionClassifier,
+    NeighborAttentionRegressor,
+)
 from .manifold import (
     LaplacianEigenmaps,
     LocalityPreservingProjections,
@@ -23,6 +28,9 @@ __all__ = [
     "LaplacianEigenmaps",
     "LocalityPreservingProjections",
     "LocallyLinearEmbedding",
+    "NeighborAttention",
+    "NeighborAttentionClassifier",
+    "NeighborAttentionRegressor",
     "NeighborhoodPreservingEmbedding",
     "VAEImputer",
     "VAETransformer",

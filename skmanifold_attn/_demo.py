@@ -19,7 +19,12 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
-from .attention import AttentionPooling
+from .attention import (
+    AttentionPooling,
+    NeighborAttention,
+    NeighborAttentionClassifier,
+    NeighborAttentionRegressor,
+)
 from .manifold import (
     LaplacianEigenmaps,
     LocalityPreservingProjections,
@@ -50,6 +55,9 @@ class DemoCase:
     data : {"digits", "table"}
         The data of the row: the digits, or :func:`make_mixed_table` (not
         drawn in the figure, whose colours are digits).
+    related : tuple of type
+        Other estimators of the suite on the same model that the row stands
+        for (predictors whose transformer is shown).
     """
 
     name: str
@@ -58,6 +66,7 @@ class DemoCase:
     param_grid: dict = field(default_factory=dict)
     aliases: tuple = ()
     data: str = "digits"
+    related: tuple = ()
 
     def names(self):
         """Every name ``--only`` accepts for this row."""
@@ -141,6 +150,21 @@ def _attention_pipeline(random_state):
 def _attention_table_pipeline(random_state):
     # Default settings: every column a token, categories embedded by tables.
     return _named(AttentionPooling(random_state=random_state), random_state=0)
+
+
+def _neighbor_attention_pipeline(random_state):
+    # Pixels share one unit: neighbours in the space of X as given.
+    return _named(
+        NeighborAttention(
+            n_neighbors=16,
+            embed_dim=16,
+            scale_retrieval=False,
+            max_iter=30,
+            learning_rate_init=3e-3,
+            random_state=random_state,
+        ),
+        random_state=random_state,
+    )
 
 
 def _vae_pipeline(random_state):
@@ -248,6 +272,14 @@ DEMO_CASES = [
         param_grid={"embed__n_heads": [2, 4]},
         aliases=("table",),
         data="table",
+    ),
+    DemoCase(
+        name="NeighborAttention",
+        estimator_class=NeighborAttention,
+        make_pipeline=_neighbor_attention_pipeline,
+        param_grid={"embed__n_neighbors": [8, 16]},
+        aliases=("TabR",),
+        related=(NeighborAttentionClassifier, NeighborAttentionRegressor),
     ),
     DemoCase(
         name="VAETransformer",

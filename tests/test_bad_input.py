@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from sklearn.base import clone
+from sklearn.base import clone, is_regressor
 from sklearn.exceptions import NotFittedError
 from sklearn.utils import get_tags
 
@@ -36,9 +36,28 @@ def _raised_by_us_or_sklearn(excinfo):
     return PACKAGE_DIR in path.parents or SKLEARN_DIR in path.parents
 
 
+def _target(estimator, X):
+    """None for an unsupervised estimator, else a simple target for X's rows."""
+    if not get_tags(estimator).target_tags.required:
+        return None
+    y = np.arange(X.shape[0]) % 2
+    return y.astype(float) if is_regressor(estimator) else y
+
+
+def _fit(estimator, X):
+    return estimator.fit(X, _target(estimator, X))
+
+
+def _output(estimator, X):
+    """What a fitted estimator makes of new rows: transform, else predict."""
+    if hasattr(estimator, "transform"):
+        return estimator.transform(X)
+    return estimator.predict(X)
+
+
 def _fit_transform(estimator, X):
-    estimator.fit(X)
-    return estimator.transform(X)
+    _fit(estimator, X)
+    return _output(estimator, X)
 
 
 def _assert_finite_result(Z, n_rows):
@@ -129,16 +148,16 @@ TRANSFORM_CASES = ["nan", "inf", "one_d", "complex", "strings"]
 @pytest.mark.parametrize("estimator", FAST_INSTANCES, ids=instance_id)
 def test_bad_input_at_transform(estimator, case):
     make_X, messages = ERROR_CASES[case]
-    estimator = clone(estimator).fit(_good_data())
+    estimator = _fit(clone(estimator), _good_data())
     X = make_X()
     if case == "strings":
         X = np.array([["a"] * 6] * 4, dtype=object)
     X_before = X.copy()
     if case == "nan" and get_tags(estimator).input_tags.allow_nan:
-        _assert_finite_result(estimator.transform(X), X.shape[0])
+        _assert_finite_result(_output(estimator, X), X.shape[0])
     else:
         with pytest.raises((ValueError, TypeError)) as excinfo:
-            estimator.transform(X)
+            _output(estimator, X)
         assert _raised_by_us_or_sklearn(excinfo)
         assert any(re.search(m, str(excinfo.value)) for m in messages), str(
             excinfo.value
@@ -173,7 +192,8 @@ def test_dataframe_with_column_names(estimator):
     Z = _fit_transform(estimator, df)
     _assert_finite_result(Z, X.shape[0])
     np.testing.assert_array_equal(estimator.feature_names_in_, columns)
-    assert len(estimator.get_feature_names_out()) == np.asarray(Z).shape[1]
+    if hasattr(estimator, "get_feature_names_out"):
+        assert len(estimator.get_feature_names_out()) == np.asarray(Z).shape[1]
     pd.testing.assert_frame_equal(df, df_before)
 
 
@@ -223,7 +243,10 @@ def test_every_public_method_raises_not_fitted_before_fit(estimator):
     estimator = clone(estimator)
     methods = _public_methods(estimator)
     # The discovery finds what a user calls after fit (it cannot be vacuous).
-    assert "transform" in methods and "get_feature_names_out" in methods, methods
+    if hasattr(estimator, "transform"):
+        assert "transform" in methods and "get_feature_names_out" in methods, methods
+    else:
+        assert "predict" in methods, methods
     X = _good_data()
     for name in methods:
         method = getattr(estimator, name)

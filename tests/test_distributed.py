@@ -8,7 +8,7 @@ state that depends on the process they run in.
 import numpy as np
 import pytest
 from joblib import parallel_config
-from sklearn.base import clone
+from sklearn.base import clone, is_regressor
 from sklearn.datasets import load_digits
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
@@ -43,11 +43,17 @@ def _data():
 def test_grid_search_on_dask_matches_default_backend(estimator, dask_client):
     name = type(estimator).__name__
     assert name in GRIDS, f"add a small parameter grid for {name} to GRIDS"
-    grid = {f"embed__{key}": values for key, values in GRIDS[name].items()}
-    pipeline = Pipeline(
-        [("embed", clone(estimator)), ("clf", LogisticRegression(max_iter=500))]
-    )
     X, y = _data()
+    if hasattr(estimator, "transform"):
+        grid = {f"embed__{key}": values for key, values in GRIDS[name].items()}
+        pipeline = Pipeline(
+            [("embed", clone(estimator)), ("clf", LogisticRegression(max_iter=500))]
+        )
+    else:  # a predictor is searched on its own
+        grid = GRIDS[name]
+        pipeline = clone(estimator)
+        if is_regressor(estimator):
+            y = y.astype(float)
 
     local = GridSearchCV(pipeline, grid, cv=3).fit(X, y)
     with parallel_config(backend="dask"):

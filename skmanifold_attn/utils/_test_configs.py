@@ -79,6 +79,46 @@ INSTANCE_PARAMS = {
             "random_state": 0,
         },
     ],
+    # -- neighbour attention: small context, tiny network, few epochs --------
+    "NeighborAttention": [
+        dict(n_neighbors=5, embed_dim=8, max_iter=5, random_state=0),
+        dict(
+            n_neighbors=3,
+            embed_dim=4,
+            weights="barycentric",
+            max_iter=3,
+            random_state=0,
+        ),
+    ],
+    "NeighborAttentionClassifier": [
+        dict(
+            n_neighbors=5,
+            embed_dim=8,
+            learning_rate_init=0.01,
+            max_iter=30,
+            random_state=0,
+        ),
+        dict(
+            n_neighbors=4,
+            embed_dim=8,
+            weights="uniform",
+            batch_size=32,
+            early_stopping=True,
+            validation_fraction=0.2,
+            learning_rate_init=0.01,
+            max_iter=30,
+            random_state=0,
+        ),
+    ],
+    "NeighborAttentionRegressor": [
+        dict(
+            n_neighbors=5,
+            embed_dim=8,
+            learning_rate_init=0.01,
+            max_iter=50,
+            random_state=0,
+        ),
+    ],
     # -- vae: decoder="bernoulli" is left out: it rightly rejects the checks'
     # data, which is not in [0, 1] (tests/vae covers it).
     "VAETransformer": [
@@ -116,6 +156,9 @@ GRIDS = {
     "AttentionPooling": {"embed_dim": [8, 16]},
     "VAETransformer": {"n_components": [2, 4]},
     "VAEImputer": {"n_components": [1, 2]},
+    "NeighborAttention": {"n_neighbors": [4, 8]},
+    "NeighborAttentionClassifier": {"n_neighbors": [4, 8]},
+    "NeighborAttentionRegressor": {"n_neighbors": [4, 8]},
 }
 
 

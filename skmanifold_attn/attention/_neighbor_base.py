@@ -1,0 +1,296 @@
+"""Fitting and chunked inference shared by the NeighborAttention estimators."""
+
+from numbers import Integral, Real
+
+import numpy as np
+from numpy.typing import ArrayLike
+from sklearn.base import BaseEstimator
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import (
+    _check_y,
+    check_consistent_length,
+    check_is_fitted,
+    column_or_1d,
+)
+
+from .._nn._preprocessing import fit_standardisation
+from .._nn._training import NeuralTrainingMixin
+from .._table import CATEGORICAL_FEATURES_CONSTRAINT, fit_table, transform_table
+from ..manifold._neighbors import ALGORITHMS
+from ._neighbor_features import RowFeatures
+from ._neighbor_network import NeighborAttentionNetwork
+from ._neighbor_retrieval import (
+    QUERY_CHUNK,
+    build_memory_index,
+    context_neighbors,
+    fixed_weights,
+)
+
+WEIGHTINGS = ("attention", "uniform", "barycentric")
+# The parameters that shape the network: a warm-started fit needs them unchanged.
+ARCHITECTURE = ("embed_dim", "weights")
+
+
+class _BaseNeighborAttention(NeuralTrainingMixin, BaseEstimator):
+    """Shared fitting and inference; subclasses fix or infer the task."""
+
+    _parameter_constraints = {
+        **NeuralTrainingMixin._parameter_constraints,
+        "n_neighbors": [Interval(Integral, 1, None, closed="left")],
+        "embed_dim": [Interval(Integral, 1, None, closed="left")],
+        "weights": [StrOptions(set(WEIGHTINGS))],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "scale_retrieval": ["boolean"],
+        "categorical_features": CATEGORICAL_FEATURES_CONSTRAINT,
+        "neighbors_algorithm": [StrOptions(set(ALGORITHMS))],
+    }
+
+    def __init__(
+        self,
+        *,
+        n_neighbors=16,
+        embed_dim=32,
+        weights="attention",
+        dropout=0.2,
+        scale_retrieval=True,
+        categorical_features="from_dtype",
+        neighbors_algorithm="auto",
+        alpha=1e-4,
+        batch_size="auto",
+        learning_rate_init=1e-3,
+        max_iter=100,
+        tol=1e-4,
+        n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
+        shuffle=True,
+        warm_start=False,
+        random_state=None,
+        verbose=False,
+    ):
+        self.n_neighbors = n_neighbors
+        self.embed_dim = embed_dim
+        self.weights = weights
+        self.dropout = dropout
+        self.scale_retrieval = scale_retrieval
+        self.categorical_features = categorical_features
+        self.neighbors_algorithm = neighbors_algorithm
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate_init = learning_rate_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.shuffle = shuffle
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # -- input ---------------------------------------------------------------
+    def _validate_X(self, X, reset):
+        """The seam's codes of a table (numeric values and category codes)."""
+        dtype = [np.float64, np.float32]
+        if reset:
+            codes, self._schema = fit_table(
+                self, X, self.categorical_features, dtype=dtype
+            )
+        else:
+            codes = transform_table(self, self._schema, X, dtype=dtype)
+        return codes
+
+    def _task_of(self, y):
+        return self._fixed_task
+
+    def _encode_targets(self, y, first, dtype):
+        task = self._task_of(y) if first else self._task
+        if task == "classification":
+            check_classification_targets(y)
+            if y.ndim == 2 and y.shape[1] == 1:
+                y = column_or_1d(y, warn=True)
+            if y.ndim != 1:
+                raise ValueError(
+                    f"{type(self).__name__} takes one column of class labels; got "
+                    f"y of shape {y.shape}."
+                )
+            encoder = LabelEncoder().fit(y)
+            if first:
+                if encoder.classes_.shape[0] < 2:
+                    raise ValueError(
+                        f"{type(self).__name__} needs samples of at least 2 classes "
+                        "in the data, but the data contains only one class: "
+                        f"{encoder.classes_[0]!r}."
+                    )
+                self.classes_ = encoder.classes_
+                self._n_outputs = self.classes_.shape[0]
+            elif not np.array_equal(encoder.classes_, self.classes_):
+                raise ValueError(
+                    "warm_start=True continues the fitted network, whose classes "
+                    f"were {self.classes_.tolist()}; y has "
+                    f"{encoder.classes_.tolist()}. Fit afresh (warm_start=False)."
+                )
+            self._task = task
+            return encoder.transform(y).astype(np.intp)
+        y = np.asarray(y, dtype=np.float64)
+        if not np.all(np.isfinite(y)):
+            kind = "NaN" if np.isnan(y).any() else "infinity"
+            raise ValueError(f"Input y contains {kind}.")
+        y2 = y.reshape(y.shape[0], -1)
+        if first:
+            self._y_mean, self._y_scale = fit_standardisation(y2)
+            self._n_outputs = y2.shape[1]
+            self._y_1d = y.ndim == 1
+        elif y2.shape[1] != self._n_outputs:
+            raise ValueError(
+                f"warm_start=True continues the fitted network of {self._n_outputs} "
+                f"target(s); y has {y2.shape[1]}. Fit afresh (warm_start=False)."
+            )
+        self._task = task
+        return ((y2 - self._y_mean) / self._y_scale).astype(dtype)
+
+    def _check_architecture(self):
+        changed = [n for n in ARCHITECTURE if getattr(self, n) != self._architecture[n]]
+        if changed:
+            raise ValueError(
+                "warm_start=True continues the fitted network, but parameters "
+                f"that define it changed since it was built ({', '.join(changed)}). "
+                "Restore them, or set warm_start=False to train a new network."
+            )
+
+    # -- training ------------------------------------------------------------
+    def _init_model(self, X, y, rng):
+        self._architecture = {name: getattr(self, name) for name in ARCHITECTURE}
+        model = NeighborAttentionNetwork(
+            self._memory[0].shape[1],
+            self.embed_dim,
+            self._task,
+            self._n_outputs,
+            self.weights,
+            self.dropout,
+            rng=rng,
+            dtype=self._memory[0].dtype,
+        )
+        model.set_memory(*self._memory)
+        return model
+
+    def _fit(self, X, y):
+        first = self._is_first_pass(False)
+        if not first:
+            self._check_architecture()
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y "
+                "is None: the context rows' targets are part of the model."
+            )
+        X = self._validate_X(X, reset=first)
+        y = _check_y(y, multi_output=True, y_numeric=False, estimator=self)
+        check_consistent_length(X, y)
+        n_samples = X.shape[0]
+        if self.n_neighbors >= n_samples:
+            raise ValueError(
+                f"Expected n_neighbors < n_samples, but n_neighbors = "
+                f"{self.n_neighbors}, n_samples = {n_samples}: each training row "
+                "attends to its n_neighbors nearest other training rows."
+            )
+        y_enc = self._encode_targets(y, first, X.dtype)
+        if first:
+            self._features = RowFeatures(X, self._schema)
+        data = self._features.transform(X)
+        space = (
+            data if self.scale_retrieval else self._features.transform(X, scaled=False)
+        )
+        index = build_memory_index(
+            self.neighbors_algorithm, space, self.n_neighbors, self.random_state
+        )
+        space = index.data_  # the indexed rows (row-major)
+        neighbors, mask, distances = context_neighbors(
+            index, space, space, self.n_neighbors
+        )
+        fixed = None
+        if self.weights != "attention":
+            fixed = fixed_weights(self.weights, space, space, neighbors, mask)
+        self._memory = (data, y_enc, neighbors, mask, distances, fixed)
+        if not first:
+            self._model.set_memory(*self._memory)
+        stratify = y_enc if self._task == "classification" else None
+        rows = np.arange(n_samples).reshape(-1, 1)
+        self._train(rows, y_enc, incremental=False, stratify=stratify)
+        self._model.set_memory_keys()
+        self._index = index
+        self._scaled_retrieval = self.scale_retrieval
+        del self._memory
+        return self
+
+    # -- inference -----------------------------------------------------------
+    def _infer(self, X):
+        """``(h, context, logits, indices, mask, weights)`` of new rows, chunked."""
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        data = self._model.memory[0]
+        X_std = self._features.transform(X).astype(data.dtype, copy=False)
+        space = self._index.data_
+        if self._scaled_retrieval:
+            X_space = X_std
+        else:
+            X_space = self._features.transform(X, scaled=False).astype(space.dtype)
+        parts = []
+        for start in range(0, X_std.shape[0], QUERY_CHUNK):
+            chunk = X_std[start : start + QUERY_CHUNK]
+            query = X_space[start : start + QUERY_CHUNK]
+            neighbors, mask, distances = context_neighbors(
+                self._index, space, query, self.n_neighbors_
+            )
+            fixed = None
+            if self._architecture["weights"] != "attention":
+                fixed = fixed_weights(
+                    self._architecture["weights"], query, space, neighbors, mask
+                )
+            h, context, logits, weights = self._model.infer(
+                chunk, neighbors, mask, self._model.prior(distances), fixed
+            )
+            parts.append((h, context, logits, neighbors, mask, weights))
+        if not parts:  # no rows: validate_data refuses them, kept for safety
+            raise ValueError("Found array with 0 sample(s).")
+        return [np.concatenate(column) for column in zip(*parts, strict=True)]
+
+    @property
+    def n_neighbors_(self):
+        """Context size of the fitted model."""
+        return self._model.memory[2].shape[1]
+
+    def neighbor_weights(self, X: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+        """The training rows each row attended to, and their weights.
+
+        Explanation by example: row ``i``'s context vector is the weighted
+        sum over the training rows ``indices[i]`` (of the data given to
+        ``fit``) of their values (their target's embedding and their
+        difference from row ``i``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to explain.
+
+        Returns
+        -------
+        indices : ndarray of int of shape (n_samples, n_neighbors)
+            Positions of the context rows in the training data, nearest
+            first; -1 for a slot left empty (fewer non-identical training
+            rows than ``n_neighbors``).
+        weights : ndarray of shape (n_samples, n_neighbors)
+            Their weights: non-negative and summing to one with
+            ``weights="attention"`` or ``"uniform"``; LLE's weights (summing
+            to one, possibly negative) with ``"barycentric"``; 0 on empty
+            slots.
+        """
+        _, _, _, indices, mask, weights = self._infer(X)
+        return np.where(mask, indices, -1), weights
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        tags.input_tags.allow_nan = True
+        return tags

@@ -1,0 +1,111 @@
+"""Docstring pieces shared by the NeighborAttention estimators."""
+
+from .._docstrings import DOC_PIECES
+
+_COMMON_PARAMETERS = """\
+    n_neighbors : int, default=16
+        Number of nearest training rows each row attends to (its context);
+        at most the number of training rows minus one.
+    embed_dim : int, default=32
+        Width of the row encoding, the keys, the values and the context
+        vector.
+    weights : {"attention", "uniform", "barycentric"}, default="attention"
+        How the context rows are weighted: ``"attention"`` learns the weights
+        (softmax of minus the squared distance between learned keys, as
+        TabR); ``"uniform"`` averages them; ``"barycentric"`` uses LLE's
+        reconstruction weights of the row from its context rows in the
+        standardised input space. The last two are baselines.
+    dropout : float, default={dropout_default}
+        Share of the row's own encoding dropped (during training only) where
+        the head reads it, so that the head learns from the context rather
+        than memorising the training rows through their encodings.
+    scale_retrieval : bool, default=True
+        Whether the nearest training rows are found after standardising every
+        column (True: every column counts equally, for tables whose columns
+        have different units) or in the space of ``X`` as given (False: for
+        columns in one unit, such as pixel intensities, where rarely used
+        columns would otherwise weigh as much as the others). The network
+        always sees standardised columns.
+    categorical_features : "from_dtype", array-like or None, \
+default="from_dtype"
+        Which columns are categorical, as for
+        :class:`~sklearn.ensemble.HistGradientBoostingClassifier`:
+        ``"from_dtype"`` takes the category, object and string columns of a
+        DataFrame (a numpy array has none); or a boolean mask, integer
+        indices or column names; None for none. Categorical columns are
+        one-hot encoded for the network and the retrieval (two rows that
+        differ in one category are one standardised unit apart); a category
+        unseen in ``fit`` or missing is all zeros. Missing numeric values
+        (NaN) are replaced by the column's mean, with an indicator column for
+        every numeric column that had missing values in ``fit``.
+    neighbors_algorithm : {"auto", "brute", "kd_tree", "ball_tree", \
+"hnswlib"}, default="auto"
+        How the nearest training rows are found (exact; ``"hnswlib"``
+        approximate, an optional dependency), through the neighbours seam.
+    alpha : float, default=1e-4
+        Strength of the L2 penalty on the weights.
+    batch_size : int or "auto", default="auto"
+        Mini-batch size; ``"auto"`` is ``min(200, n_samples)``.
+    {learning_rate_init}
+    max_iter : int, default=100
+        Maximum number of epochs.
+    tol : float, default=1e-4
+        Improvement of the loss (or validation score) that counts.
+    n_iter_no_change : int, default=10
+        Stop after this many epochs without an improvement of ``tol``.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training rows (stratified for
+        classes), stop on their score (accuracy or R², each held-out row
+        predicted from its context without its own target) and keep the
+        best weights. The held-out rows stay in the other rows' context.
+    validation_fraction : float, default=0.1
+        Share of the rows held out for early stopping.
+    shuffle : bool, default=True
+        Whether to shuffle the rows at every epoch.
+    warm_start : bool, default=False
+        Continue from the previous fit's weights (on the new training rows,
+        which become the new context; ``embed_dim``, ``weights``, the task
+        and the classes or number of targets must not change).
+    random_state : int, RandomState instance or None, default=None
+        Seed of the initial weights, shuffling and validation split.
+    verbose : bool or int, default=False
+        Print one line per epoch.
+"""
+
+_COMMON_ATTRIBUTES = """\
+    loss_curve_ : list of float
+        Mean training loss of every epoch.
+    validation_scores_ : list of float or None
+        Validation score of every epoch (with ``early_stopping``).
+    best_validation_score_ : float or None
+        Best validation score (with ``early_stopping``).
+    best_loss_ : float or None
+        Smallest training loss (without ``early_stopping``).
+    n_iter_ : int
+        Number of epochs run.
+    t_ : int
+        Number of training samples seen.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of the features seen during fit, when they are all strings.
+"""
+
+_REFERENCES = """\
+    .. [1] Y. Gorishniy, I. Rubachev, N. Kartashev, D. Shlenskii, A. Kotelnikov
+       and A. Babenko, "TabR: Tabular Deep Learning Meets Nearest Neighbors",
+       ICLR 2024 (arXiv:2307.14338, 2023).
+    .. [2] S. Roweis and L. Saul, "Nonlinear Dimensionality Reduction by
+       Locally Linear Embedding", Science 290, 2000.
+"""
+
+
+def fill_neighbor_doc(cls, dropout="0.2"):
+    doc = cls.__doc__
+    doc = doc.replace("    {common_parameters}\n", _COMMON_PARAMETERS)
+    doc = doc.replace("{dropout_default}", dropout)
+    doc = doc.replace("    {learning_rate_init}\n", DOC_PIECES["learning_rate_init"])
+    doc = doc.replace("    {common_attributes}\n", _COMMON_ATTRIBUTES)
+    doc = doc.replace("    {references}\n", _REFERENCES)
+    cls.__doc__ = doc
+    return cls

@@ -1,0 +1,216 @@
+"""NeighborAttention, NeighborAttentionClassifier and NeighborAttentionRegressor."""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
+from sklearn.neighbors import KNeighborsRegressor
+from sklearn.neural_network import MLPRegressor
+
+from skmanifold_attn import (
+    NeighborAttention,
+    NeighborAttentionClassifier,
+    NeighborAttentionRegressor,
+)
+
+FAST = dict(n_neighbors=5, embed_dim=8, max_iter=15, random_state=0)
+
+
+@pytest.fixture(autouse=True)
+def _quiet():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=Warning)
+        yield
+
+
+def local_table(n_samples=1500, seed=0):
+    """A target that is a local (non-additive) function of four of six inputs."""
+    rng = np.random.RandomState(seed)
+    X = rng.uniform(-2, 2, size=(n_samples, 6))
+    y = np.sin(2 * X[:, 0]) * X[:, 1] + np.cos(1.5 * X[:, 2] * X[:, 3])
+    return X, y + 0.1 * rng.normal(size=n_samples)
+
+
+def _digits(n=400):
+    X, y = load_digits(return_X_y=True)
+    return X[:n], y[:n]
+
+
+def test_transform_of_training_rows_equals_fit_transform():
+    X, y = _digits()
+    est = NeighborAttention(**FAST)
+    Z = est.fit_transform(X, y)
+    assert Z.shape == (len(X), 16)
+    np.testing.assert_array_equal(est.transform(X), Z)
+    # Rows in another order and other chunks: each row gets the same output.
+    order = np.random.RandomState(0).permutation(len(X))
+    np.testing.assert_allclose(est.transform(X[order]), Z[order], rtol=1e-12)
+
+
+def test_a_training_row_never_attends_to_itself_or_its_duplicates():
+    X, y = _digits()
+    X = np.vstack([X, X[:3]])  # rows 0..2 twice
+    y = np.concatenate([y, y[:3]])
+    est = NeighborAttentionClassifier(**FAST).fit(X, y)
+    indices, weights = est.neighbor_weights(X)
+    rows = np.arange(len(X))[:, None]
+    same = np.all(X[np.maximum(indices, 0)] == X[rows], axis=2)
+    assert not np.any(same & (indices >= 0))
+    np.testing.assert_allclose(weights.sum(axis=1), 1.0)
+    assert np.all(weights >= 0)
+
+
+def test_neighbor_weights_of_new_rows_are_their_nearest_training_rows():
+    X, y = _digits()
+    est = NeighborAttentionRegressor(scale_retrieval=False, **FAST).fit(
+        X[:300], y[:300]
+    )
+    indices, weights = est.neighbor_weights(X[300:])
+    distances = np.linalg.norm(X[:300][None] - X[300:, None], axis=2)
+    expected = np.sort(distances, axis=1)[:, :5]
+    np.testing.assert_allclose(
+        np.take_along_axis(distances, indices, axis=1), expected, rtol=1e-12
+    )
+    assert weights.shape == (100, 5)
+
+
+@pytest.mark.parametrize("weights", ["uniform", "barycentric"])
+def test_fixed_weightings(weights):
+    X, y = _digits(200)
+    est = NeighborAttentionClassifier(weights=weights, **FAST).fit(X, y)
+    idx, w = est.neighbor_weights(X[:10])
+    np.testing.assert_allclose(w.sum(axis=1), 1.0, rtol=1e-6)
+    if weights == "uniform":
+        np.testing.assert_allclose(w, 1 / 5)
+
+
+def test_classifier_predicts_classes_and_probabilities():
+    X, y = _digits()
+    labels = np.array(list("abcdefghij"))[y]
+    clf = NeighborAttentionClassifier(
+        n_neighbors=5, learning_rate_init=0.01, max_iter=30, random_state=0
+    ).fit(X[:300], labels[:300])
+    proba = clf.predict_proba(X[300:])
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert set(clf.predict(X[300:])) <= set(clf.classes_)
+    assert clf.score(X[300:], labels[300:]) > 0.8
+
+
+def test_float32_is_kept():
+    X, y = _digits(200)
+    Z = NeighborAttention(**FAST).fit_transform(X.astype(np.float32), y)
+    assert Z.dtype == np.float32
+
+
+def test_transformer_task():
+    X, y = _digits(200)
+    assert hasattr(NeighborAttention(**FAST).fit(X, y), "classes_")
+    reg = NeighborAttention(**FAST).fit(X, y.astype(float))
+    assert reg._task == "regression"
+    reg = NeighborAttention(task="regression", **FAST).fit(X, y)
+    assert reg._task == "regression"
+
+
+def test_warm_start_continues_and_refuses_a_new_architecture():
+    X, y = _digits(200)
+    est = NeighborAttentionClassifier(warm_start=True, **FAST).fit(X, y)
+    first = est.n_iter_
+    est.fit(X, y)
+    assert est.n_iter_ > first
+    est.set_params(embed_dim=4)
+    with pytest.raises(ValueError, match="embed_dim"):
+        est.fit(X, y)
+
+
+def test_early_stopping_keeps_the_best_validation_score():
+    X, y = _digits()
+    clf = NeighborAttentionClassifier(early_stopping=True, **FAST).fit(X, y)
+    assert clf.best_validation_score_ == max(clf.validation_scores_)
+
+
+# -- bad input -----------------------------------------------------------------
+def test_n_neighbors_larger_than_the_training_set():
+    X, y = _digits(6)
+    with pytest.raises(ValueError, match="n_neighbors < n_samples"):
+        NeighborAttentionClassifier(n_neighbors=6).fit(X, y)
+
+
+def test_single_class():
+    X, _ = _digits(20)
+    with pytest.raises(ValueError, match="only one class"):
+        NeighborAttentionClassifier(n_neighbors=3).fit(X, np.zeros(20))
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_regression_targets(bad):
+    X, _ = _digits(20)
+    y = np.arange(20.0)
+    y[3] = bad
+    with pytest.raises(ValueError, match="Input y contains"):
+        NeighborAttentionRegressor(n_neighbors=3).fit(X, y)
+
+
+def test_transform_before_fit_and_wrong_number_of_columns():
+    X, y = _digits(40)
+    with pytest.raises(NotFittedError):
+        NeighborAttention().transform(X)
+    with pytest.raises(NotFittedError):
+        NeighborAttentionClassifier().neighbor_weights(X)
+    est = NeighborAttentionRegressor(**FAST).fit(X, y.astype(float))
+    with pytest.raises(ValueError, match="X has 10 features"):
+        est.predict(X[:, :10])
+
+
+def test_fit_without_y():
+    with pytest.raises(ValueError, match="requires y"):
+        NeighborAttention().fit(_digits(20)[0], None)
+
+
+def test_categorical_columns_and_missing_values():
+    pd = pytest.importorskip("pandas")
+    rng = np.random.RandomState(0)
+    n = 300
+    colour = rng.choice(["red", "green", "blue"], size=n)
+    x = rng.normal(size=n)
+    y = np.where(colour == "red", 2.0, 0.0) + x
+    x_missing = x.copy()
+    x_missing[::7] = np.nan
+    df = pd.DataFrame({"x": x_missing, "colour": pd.Categorical(colour)})
+    reg = NeighborAttentionRegressor(n_neighbors=8, max_iter=40, random_state=0)
+    reg.fit(df[:250], y[:250])
+    # One-hot colours (3), the numeric column and its missing indicator.
+    assert reg._features.n_columns == 5
+    prediction = reg.predict(df[250:])
+    assert np.all(np.isfinite(prediction))
+    assert reg.score(df[250:], y[250:]) > 0.5
+    # A colour unseen in fit is all zeros, not an error.
+    new = pd.DataFrame({"x": [0.1], "colour": pd.Categorical(["purple"])})
+    assert np.isfinite(reg.predict(new)).all()
+    # transform(X_train) == fit_transform(X_train) with categories and NaN.
+    est = NeighborAttention(**FAST)
+    np.testing.assert_array_equal(est.fit_transform(df, y), est.transform(df))
+
+
+def test_a_column_without_values_is_refused():
+    X, y = _digits(40)
+    X = X.copy()
+    X[:, 3] = np.nan
+    with pytest.raises(ValueError, match="no value"):
+        NeighborAttentionRegressor(n_neighbors=3).fit(X, y.astype(float))
+
+
+# -- evidence (small; the benchmark has the full comparison) --------------------
+def test_local_regression_beats_tuned_knn_and_mlp():
+    X, y = local_table(1200)
+    cv = KFold(3, shuffle=True, random_state=0)
+    ours = cross_val_score(
+        NeighborAttentionRegressor(max_iter=60, random_state=0), X, y, cv=cv
+    ).mean()
+    knn = GridSearchCV(KNeighborsRegressor(), {"n_neighbors": [3, 5, 10, 20]})
+    knn_score = cross_val_score(knn, X, y, cv=cv).mean()
+    mlp_score = cross_val_score(MLPRegressor(random_state=0), X, y, cv=cv).mean()
+    assert ours > knn_score + 0.05
+    assert ours > mlp_score

@@ -3,10 +3,15 @@
 - :func:`make_mixed_table`: a synthetic table of correlated numeric and
   categorical columns driven by a few latent factors (known structure, so an
   imputer or a generator that learns it can be told from one that does not).
+- :func:`make_skewed_table`: a synthetic table whose columns have the shapes
+  a single Gaussian misses (bimodal, log-normal, a count, a binary integer
+  column) next to a three-category column and a plain Gaussian one.
 - :class:`GaussianCopula`: the baseline generator (the idea of SDV's
   GaussianCopula): empirical marginals joined by a Gaussian copula; a
   categorical column enters the copula through the interval of [0, 1] its
-  category's cumulative frequency covers.
+  category's cumulative frequency covers. Its draws are the data's own
+  values (inverse empirical distribution), so its marginals are a bootstrap
+  of the data's.
 - :func:`marginal_fidelity`: per-column distance between real and synthetic
   marginals (Kolmogorov-Smirnov statistic for numeric columns, total
   variation distance for categorical ones).
@@ -59,6 +64,35 @@ def make_mixed_table(
     return pd.DataFrame(data)
 
 
+def make_skewed_table(n_samples=1500, random_state=0):
+    """Two latent factors behind columns of awkward shapes.
+
+    ``x1`` is Gaussian, ``x2`` log-normal, ``x3`` bimodal (a fair sign times 2
+    plus the first factor), ``count`` a Poisson count, ``flag`` a binary
+    integer column and ``group`` a three-category column, all driven by the
+    two factors so that every column is associated with several others.
+    """
+    rng = np.random.RandomState(random_state)
+    n = n_samples
+    z = rng.normal(size=(n, 2))
+    group = np.where(
+        z[:, 0] + 0.5 * rng.normal(size=n) > 0.3,
+        "a",
+        np.where(z[:, 1] > 0, "b", "c"),
+    )
+    side = np.where(rng.uniform(size=n) < 0.5, -2.0, 2.0)
+    return pd.DataFrame(
+        {
+            "x1": z[:, 0] + 0.3 * rng.normal(size=n),
+            "x2": np.exp(0.5 * z[:, 1] + 0.2 * rng.normal(size=n)),
+            "x3": side + 0.5 * z[:, 0] + 0.3 * rng.normal(size=n),
+            "group": pd.Categorical(group),
+            "flag": (z[:, 1] + 0.5 * rng.normal(size=n) > 0).astype(int),
+            "count": rng.poisson(np.exp(0.5 + 0.5 * z[:, 0])),
+        }
+    )
+
+
 def load_penguins_table():
     """The penguins table without the year and the incomplete rows (333 rows)."""
     from palmerpenguins import load_penguins
@@ -73,10 +107,12 @@ class GaussianCopula:
     """Empirical marginals joined by a Gaussian copula (SDV's idea).
 
     Numeric values map to normal scores through their mid-ranks; a category
-    maps to the middle of the interval of [0, 1] its cumulative frequency
-    covers (jittered uniformly inside it, so ties do not shrink the
-    correlations). Samples invert both maps: empirical quantiles for numeric
-    columns, the interval a uniform falls in for categorical ones.
+    maps to a uniform point of the interval of [0, 1] its cumulative
+    frequency covers (jittered, so ties do not shrink the correlations).
+    Samples invert both maps: the inverse empirical distribution for numeric
+    columns (the data's own values, integer columns stay integers), the
+    interval a uniform falls in for categorical ones. The rows must be
+    complete.
     """
 
     def __init__(self, random_state=0):
@@ -99,7 +135,7 @@ class GaussianCopula:
                 code = pd.Categorical(column, categories=counts.index).codes
                 u = lower[code] + rng.uniform(size=len(column)) * freq[code]
             else:
-                values = column.to_numpy(dtype=float)
+                values = column.to_numpy()
                 self.marginals_[name] = ("num", np.sort(values), None)
                 u = stats.rankdata(values) / (len(values) + 1)
             scores[:, j] = stats.norm.ppf(np.clip(u, 1e-6, 1 - 1e-6))
@@ -124,24 +160,26 @@ class GaussianCopula:
                     else None,
                 )
             else:
-                out[name] = np.quantile(values, U[:, j])
+                out[name] = np.quantile(values, U[:, j], method="inverted_cdf")
         return pd.DataFrame(out)
 
 
 def marginal_fidelity(real, synthetic):
-    """Per-column distance: KS statistic (numeric) or total variation (categorical)."""
+    """Per-column distance: KS statistic (numeric) or total variation (categorical).
+
+    Missing cells are left out of both tables.
+    """
     result = {}
     for name in real.columns:
+        r, s = real[name].dropna(), synthetic[name].dropna()
         if is_categorical(real[name]):
-            p = real[name].astype(str).value_counts(normalize=True)
-            q = synthetic[name].astype(str).value_counts(normalize=True)
+            p = r.astype(str).value_counts(normalize=True)
+            q = s.astype(str).value_counts(normalize=True)
             p, q = p.align(q, fill_value=0.0)
             result[name] = 0.5 * float(np.abs(p - q).sum())
         else:
             result[name] = float(
-                stats.ks_2samp(
-                    real[name].to_numpy(float), synthetic[name].to_numpy(float)
-                ).statistic
+                stats.ks_2samp(r.to_numpy(float), s.to_numpy(float)).statistic
             )
     return result
 
@@ -166,20 +204,28 @@ def _correlation_ratio(values, labels):
 
 
 def associations(frame):
-    """Pairwise associations of every pair of columns, as a dict."""
+    """Pairwise associations of every pair of columns, as a dict.
+
+    Pearson correlation between numeric columns, Cramér's V between
+    categorical ones, the correlation ratio of the numeric column on the
+    categories otherwise (no binning of the numeric column). Each pair uses
+    the rows where both cells are observed.
+    """
     names = list(frame.columns)
     out = {}
     for i, a in enumerate(names):
         for b in names[i + 1 :]:
-            cat_a, cat_b = is_categorical(frame[a]), is_categorical(frame[b])
+            keep = (frame[a].notna() & frame[b].notna()).to_numpy()
+            x, y = frame[a][keep], frame[b][keep]
+            cat_a, cat_b = is_categorical(x), is_categorical(y)
             if cat_a and cat_b:
-                out[a, b] = _cramers_v(frame[a], frame[b])
+                out[a, b] = _cramers_v(x, y)
             elif cat_a:
-                out[a, b] = _correlation_ratio(frame[b], frame[a])
+                out[a, b] = _correlation_ratio(y, x)
             elif cat_b:
-                out[a, b] = _correlation_ratio(frame[a], frame[b])
+                out[a, b] = _correlation_ratio(x, y)
             else:
-                out[a, b] = float(np.corrcoef(frame[a], frame[b])[0, 1])
+                out[a, b] = float(np.corrcoef(x.astype(float), y.astype(float))[0, 1])
     return out
 
 

@@ -1,11 +1,12 @@
 """How faithful VAETransformer's samples of mixed tables are, against a copula.
 
-Real tables (penguins) and a synthetic correlated mixed table are fitted by
-``VAETransformer`` and by the Gaussian-copula baseline of ``_vae_fidelity``;
-5000 rows sampled from each are compared with the real rows by per-column
-marginal distances (KS statistic, total variation) and by the mean absolute
-error of the pairwise associations (correlation, Cramér's V, correlation
-ratio). The helpers themselves are checked first.
+Real tables (penguins) and two synthetic tables (skewed, bimodal and count
+columns; a correlated mixed table) are fitted by ``VAETransformer`` with its
+default column likelihoods and by the Gaussian-copula baseline of
+``_vae_fidelity``; 5000 rows sampled from each are compared with the real
+rows by per-column marginal distances (KS statistic, total variation) and by
+the mean absolute error of the pairwise associations (correlation, Cramér's
+V, correlation ratio). The helpers themselves are checked first.
 """
 
 import warnings
@@ -20,6 +21,7 @@ from _vae_fidelity import (
     is_categorical,
     load_penguins_table,
     make_mixed_table,
+    make_skewed_table,
     marginal_fidelity,
 )
 from sklearn.exceptions import ConvergenceWarning
@@ -27,14 +29,12 @@ from sklearn.exceptions import ConvergenceWarning
 from skmanifold_attn import VAETransformer
 
 N_SAMPLES = 5000
-# A mixture of Gaussians per numeric column: the penguins' columns are
-# multi-modal (three species), and a single Gaussian smooths their modes.
-VAE_PARAMS = {
-    "decoder": "gaussian_mixture",
-    "n_components": 4,
-    "hidden_layer_sizes": (128, 128),
-    "batch_size": 32,
-}
+# The default decoder ('auto': a quantile map for numeric columns of more
+# than two values). n_iter_no_change=50 lets the small tables train to their
+# plateau: with the default 10, penguins (two batches an epoch) stop after
+# about 100 epochs, far from it, and their association error (about 0.24) is
+# worse than the copula's (0.17); with 50 they run 550 to 720 epochs.
+VAE_PARAMS = {"n_iter_no_change": 50}
 
 
 @pytest.fixture(autouse=True)
@@ -88,80 +88,102 @@ def test_copula_keeps_marginals_and_a_gaussian_correlation():
 # -- the VAE against the copula -------------------------------------------
 
 
-def _fidelity(table, seed):
-    vae = VAETransformer(random_state=seed, **VAE_PARAMS).fit(table)
-    copula = GaussianCopula(random_state=seed).fit(table)
-    result = {}
-    for name, sample in (
-        ("vae", vae.sample(N_SAMPLES, random_state=seed + 10)),
-        ("copula", copula.sample(N_SAMPLES, random_state=seed + 10)),
-    ):
-        marginal = marginal_fidelity(table, sample)
-        result[name] = {
-            "ks": np.mean(
-                [v for k, v in marginal.items() if not is_categorical(table[k])]
-            ),
-            "tv": np.mean([v for k, v in marginal.items() if is_categorical(table[k])]),
-            "association": association_fidelity(table, sample),
-        }
-    # An independent normal per numeric column: what a model that learned
-    # only means and variances would give.
-    normal = pd.DataFrame(
-        {
-            name: np.random.RandomState(seed).normal(
-                table[name].mean(), table[name].std(), N_SAMPLES
-            )
-            for name in table.columns
-            if not is_categorical(table[name])
-        }
-    )
-    result["normal_ks"] = np.mean(
-        [
-            marginal_fidelity(table[[name]], normal[[name]])[name]
-            for name in normal.columns
-        ]
-    )
-    return result
+def _penguins():
+    pytest.importorskip("palmerpenguins")
+    return load_penguins_table()
 
 
 TABLES = {
-    "penguins": load_penguins_table,
-    "synthetic": lambda: make_mixed_table(600, random_state=0),
+    "penguins": _penguins,  # 333 rows, 4 numeric, 3 categorical columns
+    "skewed": lambda: make_skewed_table(1500, random_state=0),
+    "mixed": lambda: make_mixed_table(600, random_state=0),
 }
+
+
+def _scores(table, sample):
+    marginal = marginal_fidelity(table, sample)
+    numeric = [name for name in table.columns if not is_categorical(table[name])]
+    return {
+        "ks": np.mean([marginal[name] for name in numeric]),
+        "tv": np.mean([v for k, v in marginal.items() if k not in numeric]),
+        "association": association_fidelity(table, sample),
+    }
 
 
 @pytest.fixture(scope="module", params=list(TABLES))
 def fidelity(request):
+    table = TABLES[request.param]()
+    seed = 0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        return _fidelity(TABLES[request.param](), seed=0)
+        vae = VAETransformer(random_state=seed, **VAE_PARAMS).fit(table)
+    copula = GaussianCopula(random_state=seed).fit(table)
+    # An independent normal per numeric column: what a model that learned
+    # only means and variances would give.
+    rng = np.random.RandomState(seed)
+    normal = pd.DataFrame(
+        {
+            name: rng.normal(table[name].mean(), table[name].std(), N_SAMPLES)
+            for name in table.columns
+            if not is_categorical(table[name])
+        }
+    )
+    return {
+        "n": len(table),
+        "vae": _scores(table, vae.sample(N_SAMPLES, random_state=seed + 10)),
+        "copula": _scores(table, copula.sample(N_SAMPLES, random_state=seed + 10)),
+        "normal_ks": np.mean(
+            list(marginal_fidelity(table[normal.columns], normal).values())
+        ),
+    }
 
 
-def test_associations_more_faithful_than_the_copula(fidelity):
+def _tolerance(fidelity):
+    # The copula's draws are the data's own values (a bootstrap): their KS
+    # statistic to the data is about 0.87 / sqrt(m) for m draws, sampling
+    # noise alone. Draws from any continuous model, even the true
+    # distribution, sit about 0.87 * sqrt(1 / n + 1 / m) from the n real
+    # rows, which exceeds the copula's by less than 0.87 / sqrt(n). The same
+    # holds for the categories' total variation. So 1 / sqrt(n) is what a
+    # perfect model may lose to the copula (0.055 on penguins, 0.026 on the
+    # skewed table); the VAE loses less than 0.04 and 0.017 in KS.
+    return 1 / np.sqrt(fidelity["n"])
+
+
+@pytest.mark.slow
+def test_associations_at_least_as_faithful_as_the_copula(fidelity):
     # The copula joins the columns through one correlation matrix of normal
-    # scores; the VAE learns the non-linear and category-dependent links.
-    assert fidelity["vae"]["association"] < fidelity["copula"]["association"]
+    # scores; the VAE learns the non-linear and category-dependent links
+    # (errors 0.06 to 0.08 against the copula's 0.17 on penguins).
+    assert fidelity["vae"]["association"] <= fidelity["copula"]["association"]
 
 
-def test_categorical_marginals_as_faithful_as_the_copula(fidelity):
-    # The copula draws each category with its exact frequency; 0.02 is the
-    # total variation sampling noise of a few hundred real rows.
-    assert fidelity["vae"]["tv"] <= fidelity["copula"]["tv"] + 0.02
+@pytest.mark.slow
+def test_categorical_marginals_within_sampling_noise_of_the_copula(fidelity):
+    assert fidelity["vae"]["tv"] <= fidelity["copula"]["tv"] + _tolerance(fidelity)
 
 
+@pytest.mark.slow
+def test_numeric_marginals_within_sampling_noise_of_the_copula(fidelity):
+    assert fidelity["vae"]["ks"] <= fidelity["copula"]["ks"] + _tolerance(fidelity)
+
+
+@pytest.mark.slow
 def test_numeric_marginals_better_than_independent_normals(fidelity):
     # The VAE reproduces skewed and multi-modal columns, not just their
     # first two moments.
     assert fidelity["vae"]["ks"] < fidelity["normal_ks"]
 
 
+@pytest.mark.slow
 @pytest.mark.xfail(
     strict=True,
     reason=(
-        "the copula samples each numeric column from its empirical quantiles, "
-        "so its KS statistic is sampling noise alone (about 0.01); the VAE's "
-        "decoded mixtures smooth the columns' modes and tails (KS about 0.03 "
-        "to 0.05)"
+        "the copula resamples each numeric column's own values, so its KS "
+        "statistic is sampling noise of the 5000 draws alone (about 0.01); "
+        "a continuous model also carries the noise of the n real rows "
+        "(about 0.87 / sqrt(n)): the VAE's KS is 0.04 to 0.05 on penguins "
+        "and about 0.02 on the skewed table"
     ),
 )
 def test_numeric_marginals_as_faithful_as_the_copula(fidelity):

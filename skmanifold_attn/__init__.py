@@ -7,7 +7,11 @@ numpy and scipy.
 """
 
 from ._version import __version__
-from .attention import AttentionPooling
+from .attention import (
+    AttentionPooling,
+    AttentionPoolingClassifier,
+    AttentionPoolingRegressor,
+)
 from .manifold import (
     LaplacianEigenmaps,
     LocalityPreservingProjections,
@@ -20,6 +24,8 @@ from .vae import VAEImputer, VAETransformer
 __all__ = [
     "__version__",
     "AttentionPooling",
+    "AttentionPoolingClassifier",
+    "AttentionPoolingRegressor",
     "LaplacianEigenmaps",
     "LocalityPreservingProjections",
     "LocallyLinearEmbedding",

@@ -19,7 +19,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
-from .attention import AttentionPooling
+from .attention import AttentionPooling, AttentionPoolingClassifier
 from .manifold import (
     LaplacianEigenmaps,
     LocalityPreservingProjections,
@@ -42,7 +42,9 @@ class DemoCase:
         The suite's estimator the row shows (None for a reference row).
     make_pipeline : callable
         ``make_pipeline(random_state) -> Pipeline`` whose step ``"embed"`` is
-        the estimator and whose last step is a classifier.
+        the estimator and whose last step is a classifier (or is the
+        estimator itself, a classifier whose ``transform`` gives the
+        embedding).
     param_grid : dict
         Grid of the small GridSearchCV run on the training split.
     aliases : tuple of str
@@ -141,6 +143,14 @@ def _attention_pipeline(random_state):
 def _attention_table_pipeline(random_state):
     # Default settings: every column a token, categories embedded by tables.
     return _named(AttentionPooling(random_state=random_state), random_state=0)
+
+
+def _attention_classifier_pipeline(random_state):
+    from sklearn.pipeline import Pipeline
+
+    # The same network predicting with its own head, on the mixed table;
+    # its transform gives the pooled vectors.
+    return Pipeline([("embed", AttentionPoolingClassifier(random_state=random_state))])
 
 
 def _vae_pipeline(random_state):
@@ -247,6 +257,14 @@ DEMO_CASES = [
         make_pipeline=_attention_table_pipeline,
         param_grid={"embed__n_heads": [2, 4]},
         aliases=("table",),
+        data="table",
+    ),
+    DemoCase(
+        name="AttentionPoolingClassifier (mixed table)",
+        estimator_class=AttentionPoolingClassifier,
+        make_pipeline=_attention_classifier_pipeline,
+        param_grid={"embed__n_heads": [2, 4]},
+        aliases=("head",),
         data="table",
     ),
     DemoCase(
@@ -499,7 +517,10 @@ def run_demo(*, out="demo_output", only=None, plot=True, random_state=0, cv=3):
             search.fit(X_train, y_train)
         fit_time = time.perf_counter() - start
         accuracy = search.score(X_test, y_test)
-        Z_test = np.asarray(search.best_estimator_[:-1].transform(X_test))
+        best = search.best_estimator_
+        # A classifier row embeds by the classifier's own transform.
+        embed = best if best.steps[-1][0] == "embed" else best[:-1]
+        Z_test = np.asarray(embed.transform(X_test))
         # How far the test rows' neighbours in the embedding are true ones.
         X_view = X_test if case.data == "digits" else _numeric_view(X_train, X_test)
         trust = trustworthiness(X_view, Z_test, n_neighbors=10)

@@ -260,6 +260,10 @@ class AttentionPooling(
             X, self._column_mean, self._column_scale, self._ignored_columns
         )
 
+    def _check_y_kind(self, y):
+        # A predictor narrows the targets it takes (after X is validated).
+        return y
+
     def _batch_size(self, n_samples):
         # At least 4 steps per epoch on small tables: with one or two, the
         # loss of a few hundred rows creeps down for hundreds of epochs.
@@ -336,7 +340,7 @@ class AttentionPooling(
                     "This AttentionPooling was fitted with y; pass y to continue "
                     "training it."
                 )
-            y = check_target(y, X.shape[0])
+            y = check_target(self._check_y_kind(y), X.shape[0])
             if first:
                 self._targets = Targets(y, self.task, classes)
                 self._task = self._targets.task

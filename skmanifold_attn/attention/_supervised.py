@@ -170,11 +170,14 @@ class AttentionPoolingClassifier(ClassifierMixin, _AttentionPoolingPredictor):
 
     def _fit_classes(self, X, y, incremental, classes=None):
         self._check_y(y)
-        y = column_or_1d(y, warn=True)
-        check_classification_targets(y)
         self._fit(X, y, incremental=incremental, classes=classes)
         self.classes_ = self._targets.classes_
         return self._fitted()
+
+    def _check_y_kind(self, y):
+        y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        return y
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: ArrayLike, y: ArrayLike) -> Self:

@@ -24,7 +24,11 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_val_score
 from sklearn.pipeline import make_pipeline
 
-from skmanifold_attn import AttentionPooling
+from skmanifold_attn import (
+    AttentionPooling,
+    AttentionPoolingClassifier,
+    AttentionPoolingRegressor,
+)
 
 # %%
 # A mixed-type table
@@ -58,6 +62,20 @@ print(f"5-fold accuracy: {cross_val_score(pipe, X, y, cv=5).mean():.3f}")
 pool.fit(X, y)
 importances = pd.Series(pool.token_importances_, index=pool.feature_names_in_)
 print(importances.round(3))
+
+# %%
+# Or predict with the network's own head
+# --------------------------------------
+# :class:`~skmanifold_attn.AttentionPoolingClassifier` is the same network
+# and training, keeping the head it trains with y to predict;
+# :class:`~skmanifold_attn.AttentionPoolingRegressor` does the same for a
+# numeric target, here the (made-up) spend ``slope * price`` in raw units:
+# targets are standardised internally.
+clf = AttentionPoolingClassifier(random_state=0)
+print(f"5-fold accuracy, head: {cross_val_score(clf, X, y, cv=5).mean():.3f}")
+spend = 100 * slope.to_numpy() * price + 500
+reg = AttentionPoolingRegressor(random_state=0)
+print(f"5-fold R², spend: {cross_val_score(reg, X, spend, cv=5).mean():.3f}")
 
 # %%
 # Attention per column, and per shop

@@ -9,6 +9,8 @@ numpy and scipy.
 from ._version import __version__
 from .attention import (
     AttentionPooling,
+    AttentionPoolingClassifier,
+    AttentionPoolingRegressor,
     NeighborAttention,
     NeighborAttentionClassifier,
     NeighborAttentionRegressor,
@@ -25,6 +27,8 @@ from .vae import VAEImputer, VAETransformer
 __all__ = [
     "__version__",
     "AttentionPooling",
+    "AttentionPoolingClassifier",
+    "AttentionPoolingRegressor",
     "LaplacianEigenmaps",
     "LocalityPreservingProjections",
     "LocallyLinearEmbedding",

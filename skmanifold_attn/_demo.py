@@ -21,6 +21,8 @@ from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 from .attention import (
     AttentionPooling,
+    AttentionPoolingClassifier,
+    AttentionPoolingRegressor,
     NeighborAttention,
     NeighborAttentionClassifier,
     NeighborAttentionRegressor,
@@ -47,7 +49,9 @@ class DemoCase:
         The suite's estimator the row shows (None for a reference row).
     make_pipeline : callable
         ``make_pipeline(random_state) -> Pipeline`` whose step ``"embed"`` is
-        the estimator and whose last step is a classifier.
+        the estimator and whose last step is a classifier (or is the
+        estimator itself, a classifier whose ``transform`` gives the
+        embedding).
     param_grid : dict
         Grid of the small GridSearchCV run on the training split.
     aliases : tuple of str
@@ -167,6 +171,14 @@ def _neighbor_attention_pipeline(random_state):
     )
 
 
+def _attention_classifier_pipeline(random_state):
+    from sklearn.pipeline import Pipeline
+
+    # The same network predicting with its own head, on the mixed table;
+    # its transform gives the pooled vectors.
+    return Pipeline([("embed", AttentionPoolingClassifier(random_state=random_state))])
+
+
 def _vae_pipeline(random_state):
     return _named(
         VAETransformer(
@@ -280,6 +292,15 @@ DEMO_CASES = [
         param_grid={"embed__n_neighbors": [8, 16]},
         aliases=("TabR",),
         related=(NeighborAttentionClassifier, NeighborAttentionRegressor),
+    ),
+    DemoCase(
+        name="AttentionPoolingClassifier (mixed table)",
+        estimator_class=AttentionPoolingClassifier,
+        make_pipeline=_attention_classifier_pipeline,
+        param_grid={"embed__n_heads": [2, 4]},
+        aliases=("head",),
+        data="table",
+        related=(AttentionPoolingRegressor,),
     ),
     DemoCase(
         name="VAETransformer",
@@ -531,7 +552,10 @@ def run_demo(*, out="demo_output", only=None, plot=True, random_state=0, cv=3):
             search.fit(X_train, y_train)
         fit_time = time.perf_counter() - start
         accuracy = search.score(X_test, y_test)
-        Z_test = np.asarray(search.best_estimator_[:-1].transform(X_test))
+        best = search.best_estimator_
+        # A classifier row embeds by the classifier's own transform.
+        embed = best if best.steps[-1][0] == "embed" else best[:-1]
+        Z_test = np.asarray(embed.transform(X_test))
         # How far the test rows' neighbours in the embedding are true ones.
         X_view = X_test if case.data == "digits" else _numeric_view(X_train, X_test)
         trust = trustworthiness(X_view, Z_test, n_neighbors=10)

@@ -37,7 +37,8 @@ PACKAGE_DIR = Path(skmanifold_attn.__file__).parent
 SKLEARN_DIR = Path(__import__("sklearn").__file__).parent
 # An imputer returns its input with the holes filled, in the input's units.
 IMPUTERS = {"VAEImputer"}
-NEURAL = {"AttentionPooling", "VAETransformer", *IMPUTERS}
+PREDICTORS = {"AttentionPoolingClassifier", "AttentionPoolingRegressor"}
+NEURAL = {"AttentionPooling", *PREDICTORS, "VAETransformer", *IMPUTERS}
 NAMES = [name for name, _ in all_estimators()]
 N_SAMPLES, N_FEATURES = 40, 6
 
@@ -88,8 +89,8 @@ def _assert_unchanged(X, before):
 
 def _y_for(name, n_samples):
     # AttentionPooling trains its pooling with labels as well as without;
-    # the labels exercise the supervised head.
-    if name == "AttentionPooling":
+    # the labels exercise the supervised head, which its predictors need.
+    if name == "AttentionPooling" or name in PREDICTORS:
         return np.arange(n_samples) % 2
     return None
 

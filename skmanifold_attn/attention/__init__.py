@@ -1,4 +1,5 @@
-"""Attention pooling of the tokens of a row, and attention over neighbouring rows."""
+"""Attention pooling of the tokens of a row (with predictors on it), and
+attention over neighbouring rows."""
 
 from ._attention_pooling import AttentionPooling
 from ._neighbor_attention import (
@@ -6,9 +7,12 @@ from ._neighbor_attention import (
     NeighborAttentionClassifier,
     NeighborAttentionRegressor,
 )
+from ._supervised import AttentionPoolingClassifier, AttentionPoolingRegressor
 
 __all__ = [
     "AttentionPooling",
+    "AttentionPoolingClassifier",
+    "AttentionPoolingRegressor",
     "NeighborAttention",
     "NeighborAttentionClassifier",
     "NeighborAttentionRegressor",

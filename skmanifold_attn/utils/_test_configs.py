@@ -64,6 +64,22 @@ INSTANCE_PARAMS = {
             random_state=0,
         ),
     ],
+    # The predictors: enough epochs for the checks' accuracy and R² floors.
+    "AttentionPoolingClassifier": [
+        dict(embed_dim=8, n_heads=2, max_iter=30, random_state=0),
+        dict(
+            scoring="additive",
+            n_layers=1,
+            embed_dim=8,
+            n_heads=2,
+            max_iter=30,
+            random_state=0,
+        ),
+    ],
+    "AttentionPoolingRegressor": [
+        dict(embed_dim=8, n_heads=2, n_layers=0, max_iter=50, random_state=0),
+        dict(embed_dim=8, n_heads=2, max_iter=50, random_state=0),
+    ],
     # -- vae: the imputer with a small network and few epochs (the checks'
     # tables are tiny); one configuration with the indicator and kept empty
     # columns.
@@ -154,6 +170,8 @@ GRIDS = {
     "LocalityPreservingProjections": {"n_neighbors": [5, 10]},
     "NeighborhoodPreservingEmbedding": {"n_neighbors": [5, 10]},
     "AttentionPooling": {"embed_dim": [8, 16]},
+    "AttentionPoolingClassifier": {"embed_dim": [8, 16]},
+    "AttentionPoolingRegressor": {"embed_dim": [8, 16]},
     "VAETransformer": {"n_components": [2, 4]},
     "VAEImputer": {"n_components": [1, 2]},
     "NeighborAttention": {"n_neighbors": [4, 8]},

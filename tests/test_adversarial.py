@@ -38,7 +38,19 @@ SKLEARN_DIR = Path(__import__("sklearn").__file__).parent
 # An imputer returns its input with the holes filled, in the input's units.
 IMPUTERS = {"VAEImputer"}
 PREDICTORS = {"AttentionPoolingClassifier", "AttentionPoolingRegressor"}
-NEURAL = {"AttentionPooling", *PREDICTORS, "VAETransformer", *IMPUTERS}
+# Attention over neighbouring rows needs the rows' targets (its context).
+NEIGHBOR_ATTENTION = {
+    "NeighborAttention",
+    "NeighborAttentionClassifier",
+    "NeighborAttentionRegressor",
+}
+NEURAL = {
+    "AttentionPooling",
+    *PREDICTORS,
+    *NEIGHBOR_ATTENTION,
+    "VAETransformer",
+    *IMPUTERS,
+}
 NAMES = [name for name, _ in all_estimators()]
 N_SAMPLES, N_FEATURES = 40, 6
 
@@ -90,9 +102,19 @@ def _assert_unchanged(X, before):
 def _y_for(name, n_samples):
     # AttentionPooling trains its pooling with labels as well as without;
     # the labels exercise the supervised head, which its predictors need.
-    if name == "AttentionPooling" or name in PREDICTORS:
+    if name == "AttentionPooling" or name in PREDICTORS | NEIGHBOR_ATTENTION:
         return np.arange(n_samples) % 2
     return None
+
+
+def _output(estimator, X):
+    # A predictor without transform is judged by its probabilities or
+    # predictions, as 2-D columns like a transformer's output.
+    if hasattr(estimator, "transform"):
+        return estimator.transform(X)
+    if hasattr(estimator, "predict_proba"):
+        return estimator.predict_proba(X)
+    return np.asarray(estimator.predict(X)).reshape(len(X), -1)
 
 
 def _fit_transform(estimator, X, y=None):
@@ -101,7 +123,7 @@ def _fit_transform(estimator, X, y=None):
 
 
 def _transform(estimator, X):
-    Z = np.asarray(estimator.transform(X))
+    Z = np.asarray(_output(estimator, X))
     if type(estimator).__name__ not in IMPUTERS:
         return Z
     # The table in the data's units (filled where it had holes):
@@ -422,7 +444,7 @@ def test_nan_and_inf_give_a_clear_error_or_padding(name, value):
     fitted = clone(estimator).fit(_data(), _y_for(name, N_SAMPLES))
     before = X.copy()
     with pytest.raises(ValueError, match="Input X contains (NaN|infinity)"):
-        fitted.transform(X)
+        _output(fitted, X)
     np.testing.assert_array_equal(X, before)
 
 

@@ -235,23 +235,30 @@ def torch_twin(n_features, n_classes, dropout):
             scores = scores - self.log_bandwidth.exp() * prior
             scores = scores.masked_fill(~mask, float("-inf"))
             weights = torch.softmax(scores, dim=1)
-            values = self.diff_map(diff) + self.label(labels)
-            context = (weights[:, :, None] * values).sum(1)
             vote = torch.zeros(len(labels), n_classes).scatter_add_(1, labels, weights)
+            # The same shortcut as numpy's: the values' maps are affine, so
+            # the weighted sums are taken before them (one (b, d) product).
+            u = torch.bmm(weights[:, None, :], diff)[:, 0]
+            context = (
+                nn.functional.linear(u, self.diff_map.weight)
+                + vote @ self.label.weight
+                + weights.sum(1, keepdim=True) * self.diff_map.bias
+            )
             logits = self.head(self.dropout(h) + context) + self.vote_scale * vote
             return logits, h, context
 
         def forward(self, xq, xn, labels, prior, mask):
             b, k = labels.shape
-            h_all = self.encoder(torch.cat([xq, xn.reshape(b * k, -1)]))
-            keys_all = self.key(h_all)
+            first, second = self.encoder[0], self.encoder[2]
+            hidden = torch.relu(first(torch.cat([xq, xn.reshape(b * k, -1)])))
+            h = second(hidden[:b])
+            # The same shortcut as numpy's: the context rows' keys through
+            # the product of the encoder's output layer and the key map.
+            fused_w = self.key.weight @ second.weight
+            fused_b = self.key.weight @ second.bias + self.key.bias
+            keys = nn.functional.linear(hidden[b:], fused_w, fused_b)
             return self.attend(
-                h_all[:b],
-                keys_all[:b],
-                keys_all[b:].reshape(b, k, -1),
-                labels,
-                prior,
-                mask,
+                h, self.key(h), keys.reshape(b, k, -1), labels, prior, mask
             )[0]
 
     return Twin()

@@ -47,7 +47,8 @@ def masked_softmax(scores, mask):
 
     A row without any valid slot gets all zeros.
     """
-    scores = np.where(mask, scores, -np.inf)
+    if not mask.all():
+        scores = np.where(mask, scores, -np.inf)
     top = scores.max(axis=1, keepdims=True)
     top = np.where(np.isfinite(top), top, 0)
     weights = np.exp(scores - top)
@@ -149,13 +150,18 @@ class NeighborAttentionNetwork:
         return (np.square(distances) / self.r0_squared).astype(self.key.W.dtype)
 
     def set_memory_keys(self, chunk=4096):
-        """Encode every training row's key once (for inference)."""
-        data = self.memory[0]
-        keys = np.empty((data.shape[0], self.embed_dim), dtype=data.dtype)
-        for start in range(0, data.shape[0], chunk):
+        """Encode every training row's key once (for inference), with its
+        squared norm and its target as the vote counts it (one-hot class or
+        standardised value)."""
+        data, targets = self.memory[0], self.memory[1]
+        n_rows = data.shape[0]
+        keys = np.empty((n_rows, self.embed_dim), dtype=data.dtype)
+        for start in range(0, n_rows, chunk):
             rows = slice(start, start + chunk)
             keys[rows] = self.key.predict(self.encoder.predict(data[rows]))
         self.memory_keys = keys
+        self.memory_key_norms = np.einsum("nd,nd->n", keys, keys)
+        self.memory_targets = self._context_targets(targets, n_rows, 1)[:, 0]
 
     # -- pieces -------------------------------------------------------------
     def _label_weights(self):
@@ -196,12 +202,17 @@ class NeighborAttentionNetwork:
         total = weights.sum(axis=1)
         u = np.matmul(weights[:, None, :], diff)[:, 0]
         vote = np.matmul(weights[:, None, :], targets_bk)[:, 0]
+        context = self._values(u, vote, total)
+        return context, weights, diff, total, u, vote
+
+    def _values(self, u, vote, total):
+        """The weighted sum of the values from ``u``, ``vote`` and ``s``."""
         label_W, label_b = self._label_weights()
         context = u @ self.diff_map.W
         context += vote @ label_W
         bias = self.diff_map.b if label_b is None else self.diff_map.b + label_b
         context += total[:, None] * bias
-        return context, weights, diff, total, u, vote
+        return context
 
     # -- training -----------------------------------------------------------
     def forward(self, rows, rng=None):
@@ -371,17 +382,36 @@ class NeighborAttentionNetwork:
 
     # -- inference ----------------------------------------------------------
     def infer(self, X_std, neighbors, mask, prior, fixed):
-        """``(h, context, logits, weights)`` of standardised rows."""
-        targets = self.memory[1]
+        """``(h, context, logits, weights)`` of standardised rows.
+
+        The context rows' keys, their squared norms and targets are gathered
+        from the tables of :meth:`set_memory_keys`; the squared distances are
+        expanded, ``|q|^2 - 2 q.k_j + |k_j|^2``, and the weighted sum of the
+        differences is ``s q - sum_j a_j k_j``: no (b, k, d) difference array.
+        """
         b, k = neighbors.shape
+        d = self.embed_dim
         h = self.encoder.predict(X_std)
         q = self.key.predict(h)
         flat = neighbors.ravel()
-        keys = self.memory_keys[flat].reshape(b, k, self.embed_dim)
-        targets_bk = self._context_targets(targets[flat], b, k)
-        context, weights, _, _, _, vote = self._attend(
-            q, keys, targets_bk, mask, prior, fixed
-        )
+        keys = self.memory_keys[flat].reshape(b, k, d)
+        targets_bk = self.memory_targets[flat].reshape(b, k, -1)
+        if fixed is None:
+            cross = np.matmul(keys, q[:, :, None])[:, :, 0]
+            squared = self.memory_key_norms[flat].reshape(b, k)
+            squared -= 2 * cross
+            squared += np.einsum("bd,bd->b", q, q)[:, None]
+            np.maximum(squared, 0, out=squared)
+            squared *= -self.scale
+            squared -= np.exp(self.log_bandwidth[0]) * prior
+            weights = masked_softmax(squared, mask)
+        else:
+            weights = fixed
+        total = weights.sum(axis=1)
+        u = total[:, None] * q
+        u -= np.matmul(weights[:, None, :], keys)[:, 0]
+        vote = np.matmul(weights[:, None, :], targets_bk)[:, 0]
+        context = self._values(u, vote, total)
         logits = self.head.predict(h + context) + self.vote_scale[0] * vote
         return h, context, logits, weights
 

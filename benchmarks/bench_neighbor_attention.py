@@ -15,7 +15,8 @@ model. The ablation trains the same network with learned attention, uniform
 weights and LLE's barycentric weights over the same neighbours.
 
 Speed: the network of ``NeighborAttention`` (classes) against the same
-network in PyTorch (CPU, one thread each), float32, on the same retrieved
+network in PyTorch (CPU, one thread each; the twin takes the same algebraic
+shortcuts as numpy, see the user guide), float32, on the same retrieved
 neighbours (retrieval computed once by the same seam, outside the timed
 epochs): seconds per training epoch and transform rows per second (transform
 includes the retrieval of the new rows on both sides). Median of repeats;

@@ -458,10 +458,11 @@ def run_speed(smoke):
             f"retrieval {n_test / (torch_net + retrieval):8.0f} rows/s  {load()}",
             flush=True,
         )
-    print(
-        f"  ratio epoch (torch / numpy time; above 1: numpy faster): "
-        f"{torch_epoch / numpy_epoch:.2f}"
+    # The loop prints epochs to 0.01 s: a tiny (smoke) epoch may read 0.
+    epoch_ratio = (
+        f"{torch_epoch / numpy_epoch:.2f}" if numpy_epoch > 0 else "(below 0.01 s)"
     )
+    print(f"  ratio epoch (torch / numpy time; above 1: numpy faster): {epoch_ratio}")
     print(
         f"  ratio transform, network alone (torch / numpy time): "
         f"{torch_net / numpy_net:.2f}; with the retrieval (torch network + "

@@ -47,7 +47,8 @@ def masked_softmax(scores, mask):
 
     A row without any valid slot gets all zeros.
     """
-    scores = np.where(mask, scores, -np.inf)
+    if not mask.all():
+        scores = np.where(mask, scores, -np.inf)
     top = scores.max(axis=1, keepdims=True)
     top = np.where(np.isfinite(top), top, 0)
     weights = np.exp(scores - top)
@@ -88,7 +89,7 @@ class NeighborAttentionNetwork:
         self.n_outputs = n_outputs
         self.weighting = weighting
         self.dropout = dropout
-        self.scale = 1.0 / np.sqrt(d)
+        self.scale = float(1.0 / np.sqrt(d))  # a Python float: no upcast
         self.encoder = mlp([n_features, d, d], activation="relu", rng=rng, dtype=dtype)
         self.key = Dense(d, d, rng=rng, dtype=dtype)
         self.diff_map = Dense(d, d, rng=rng, dtype=dtype)
@@ -149,42 +150,26 @@ class NeighborAttentionNetwork:
         return (np.square(distances) / self.r0_squared).astype(self.key.W.dtype)
 
     def set_memory_keys(self, chunk=4096):
-        """Encode every training row's key once (for inference)."""
-        data = self.memory[0]
-        keys = np.empty((data.shape[0], self.embed_dim), dtype=data.dtype)
-        for start in range(0, data.shape[0], chunk):
+        """Encode every training row's key once (for inference), with its
+        squared norm and its target as the vote counts it (one-hot class or
+        standardised value)."""
+        data, targets = self.memory[0], self.memory[1]
+        n_rows = data.shape[0]
+        keys = np.empty((n_rows, self.embed_dim), dtype=data.dtype)
+        for start in range(0, n_rows, chunk):
             rows = slice(start, start + chunk)
             keys[rows] = self.key.predict(self.encoder.predict(data[rows]))
         self.memory_keys = keys
+        self.memory_key_norms = np.einsum("nd,nd->n", keys, keys)
+        self.memory_targets = self._context_targets(targets, n_rows, 1)[:, 0]
 
     # -- pieces -------------------------------------------------------------
-    def _label_values(self, targets, train):
+    def _label_weights(self):
+        """``(W, b)`` of the label map: an embedding per class (no bias), or
+        the Dense map of the standardised targets."""
         if self._label_layer is None:
-            return self.label[targets]
-        if train:
-            return self._label_layer.forward(targets)
-        return self._label_layer.predict(targets)
-
-    def _attend(self, h, q, keys, labels, mask, prior, fixed, train):
-        """Context vector from the query's encoding ``h``/key ``q`` and the
-        context rows' keys (b, k, d), label values (b, k, d) and distance
-        prior (b, k)."""
-        b, k, d = keys.shape
-        diff = q[:, None, :] - keys
-        if fixed is None:
-            scores = np.einsum("bkd,bkd->bk", diff, diff)
-            scores *= -self.scale
-            scores -= np.exp(self.log_bandwidth[0]) * prior
-            weights = masked_softmax(scores, mask)
-        else:
-            weights = fixed
-        map_ = self.diff_map.forward if train else self.diff_map.predict
-        values = map_(diff.reshape(b * k, d)).reshape(b, k, d)
-        values += labels
-        context = np.einsum("bk,bkd->bd", weights, values)
-        if train:
-            self._cache = (diff, weights, values, prior)
-        return context, weights
+            return self.label, None
+        return self._label_layer.W, self._label_layer.b
 
     def _context_targets(self, targets, b, k):
         """The context rows' targets as (b, k, n_outputs): one-hot classes or
@@ -194,56 +179,139 @@ class NeighborAttentionNetwork:
             return eye[targets].reshape(b, k, self.n_outputs)
         return targets.reshape(b, k, self.n_outputs)
 
+    def _attend(self, q, keys, targets_bk, mask, prior, fixed):
+        """Context vector and vote from the query key ``q`` (b, d), the
+        context rows' keys (b, k, d), targets (b, k, n_outputs) and distance
+        prior (b, k).
+
+        Both maps of the values are affine, so the weighted sum of the
+        values is taken before them: with ``s = sum_j a_j``,
+        ``sum_j a_j (T(q - k_j) + L(t_j)) = T'(u) + L'(vote) + s (b_T + b_L)``
+        where ``u = sum_j a_j (q - k_j)``, ``vote = sum_j a_j t_j`` and
+        ``T'``, ``L'`` the linear parts: one (b, d) product each instead of
+        one per context row.
+        """
+        diff = q[:, None, :] - keys
+        if fixed is None:
+            scores = np.einsum("bkd,bkd->bk", diff, diff)
+            scores *= -self.scale
+            scores -= np.exp(self.log_bandwidth[0]) * prior
+            weights = masked_softmax(scores, mask)
+        else:
+            weights = fixed
+        total = weights.sum(axis=1)
+        u = np.matmul(weights[:, None, :], diff)[:, 0]
+        vote = np.matmul(weights[:, None, :], targets_bk)[:, 0]
+        context = self._values(u, vote, total)
+        return context, weights, diff, total, u, vote
+
+    def _values(self, u, vote, total):
+        """The weighted sum of the values from ``u``, ``vote`` and ``s``."""
+        label_W, label_b = self._label_weights()
+        context = u @ self.diff_map.W
+        context += vote @ label_W
+        bias = self.diff_map.b if label_b is None else self.diff_map.b + label_b
+        context += total[:, None] * bias
+        return context
+
     # -- training -----------------------------------------------------------
     def forward(self, rows, rng=None):
         """Training forward pass of the training rows ``rows``; return logits.
 
         ``rng`` draws the dropout mask (no dropout when None).
+
+        The context rows' encodings serve only their keys, and the encoder's
+        output layer and the key map are both affine: the context keys are
+        computed through their product ``W_2 W_K`` (one product per context
+        row instead of two); the query rows take the two maps in turn (their
+        encoding ``h`` is the head's input).
         """
         data, targets, neighbors, mask, fixed = self.memory
         nb, m = neighbors[rows], mask[rows]
         b, k = nb.shape
-        inputs = np.concatenate([data[rows], data[nb.ravel()]])
-        h_all = self.encoder.forward(inputs)
-        keys_all = self.key.forward(h_all)
         d = self.embed_dim
-        labels = self._label_values(targets[nb.ravel()], train=True).reshape(b, k, d)
-        self._cache_targets = targets[nb.ravel()]
-        context, _ = self._attend(
-            h_all[:b],
-            keys_all[:b],
-            keys_all[b:].reshape(b, k, d),
-            labels,
+        first, second = self.encoder.layers
+        inputs = np.concatenate([data[rows], data[nb.ravel()]])
+        hidden = inputs @ first.W
+        hidden += first.b
+        np.maximum(hidden, 0, out=hidden)
+        h = hidden[:b] @ second.W
+        h += second.b
+        q = h @ self.key.W
+        q += self.key.b
+        fused_W = second.W @ self.key.W
+        fused_b = second.b @ self.key.W + self.key.b
+        keys = hidden[b:] @ fused_W
+        keys += fused_b
+        context_targets = targets[nb.ravel()]
+        targets_bk = self._context_targets(context_targets, b, k)
+        context, weights, diff, total, u, vote = self._attend(
+            q,
+            keys.reshape(b, k, d),
+            targets_bk,
             m,
             self.memory_prior[rows],
             None if fixed is None else fixed[rows],
-            train=True,
         )
-        h = h_all[:b]
-        self._keep = None
+        keep = None
         if self.dropout and rng is not None:
             keep = rng.uniform(size=h.shape) >= self.dropout
-            self._keep = keep.astype(h.dtype) / (1 - self.dropout)
-            h = h * self._keep
-        self._targets_bk = self._context_targets(self._cache_targets, b, k)
-        self._vote = np.einsum("bk,bko->bo", self._cache[1], self._targets_bk)
-        return self.head.forward(h + context) + self.vote_scale[0] * self._vote
+            keep = keep.astype(h.dtype) / (1 - self.dropout)
+            z = h * keep + context
+        else:
+            z = h + context
+        self._cache = (
+            inputs,
+            hidden,
+            h,
+            fused_W,
+            diff,
+            weights,
+            total,
+            u,
+            vote,
+            targets_bk,
+            self.memory_prior[rows],
+            keep,
+        )
+        return self.head.forward(z) + self.vote_scale[0] * vote
 
     def backward(self, d_out):
         """Fill the gradients from the gradient of the loss w.r.t. the logits."""
-        diff, weights, values, prior = self._cache
+        (
+            inputs,
+            hidden,
+            h,
+            fused_W,
+            diff,
+            weights,
+            total,
+            u,
+            vote,
+            targets_bk,
+            prior,
+            keep,
+        ) = self._cache
         b, k, d = diff.shape
-        d_z = self.head.backward(d_out.copy())
-        d_context = d_z
-        d_values = weights[:, :, None] * d_context[:, None, :]
-        d_flat = d_values.reshape(b * k, d)
-        d_diff = self.diff_map.backward(d_flat.copy()).reshape(b, k, d)
-        self._label_grad[-1][0] = np.vdot(d_out, self._vote)
+        first, second = self.encoder.layers
+        d_context = self.head.backward(d_out.copy())
+        self._label_grad[-1][0] = np.vdot(d_out, vote)
+        # The value maps (applied to the weighted sums, see _attend).
+        label_W, label_b = self._label_weights()
+        np.dot(u.T, d_context, out=self.diff_map.grads[0])
+        np.dot(total, d_context, out=self.diff_map.grads[1])
+        np.dot(vote.T, d_context, out=self._label_grad[0])
+        if label_b is not None:
+            np.dot(total, d_context, out=self._label_grad[1])
+        d_u = d_context @ self.diff_map.W.T
+        d_diff = weights[:, :, None] * d_u[:, None, :]
         if self.weighting == "attention":
-            d_weights = np.einsum("bkd,bd->bk", values, d_context)
-            d_weights += self.vote_scale[0] * np.einsum(
-                "bo,bko->bk", d_out, self._targets_bk
-            )
+            bias = self.diff_map.b if label_b is None else self.diff_map.b + label_b
+            per_target = d_context @ label_W.T
+            per_target += self.vote_scale[0] * d_out
+            d_weights = np.matmul(diff, d_u[:, :, None])[:, :, 0]
+            d_weights += np.matmul(targets_bk, per_target[:, :, None])[:, :, 0]
+            d_weights += (d_context @ bias)[:, None]
             d_scores = weights * (
                 d_weights - (weights * d_weights).sum(1, keepdims=True)
             )
@@ -253,18 +321,32 @@ class NeighborAttentionNetwork:
             )
         else:
             self._label_grad[-2][0] = 0
-        if self._label_layer is None:
-            grad = self._label_grad[0]
-            grad[...] = 0
-            np.add.at(grad, self._cache_targets, d_flat)
-        else:
-            self._label_layer.backward(d_flat, input_grad=False)
-        d_keys = np.empty((b + b * k, d), dtype=diff.dtype)
-        d_keys[:b] = d_diff.sum(axis=1)
-        d_keys[b:] = -d_diff.reshape(b * k, d)
-        d_h = self.key.backward(d_keys)
-        d_h[:b] += d_z if self._keep is None else d_z * self._keep
-        self.encoder.backward(d_h, input_grad=False)
+        d_q = d_diff.sum(axis=1)
+        d_keys = d_diff.reshape(b * k, d)
+        np.negative(d_keys, out=d_keys)
+        # The context keys: through the fused map W_2 W_K (+ b_2 W_K + b_K).
+        hidden_context = hidden[b:]
+        d_fused_W = hidden_context.T @ d_keys
+        d_fused_b = d_keys.sum(axis=0)
+        d_hidden = np.empty_like(hidden)
+        np.dot(d_keys, fused_W.T, out=d_hidden[b:])
+        # The query rows: key map, then the encoder's output layer.
+        key_W = self.key.W
+        d_h = d_q @ key_W.T
+        d_h += d_context if keep is None else d_context * keep
+        grad_key_W, grad_key_b = self.key.grads
+        np.dot(h.T, d_q, out=grad_key_W)
+        grad_key_W += second.W.T @ d_fused_W
+        grad_key_W += np.outer(second.b, d_fused_b)
+        np.add(d_q.sum(axis=0), d_fused_b, out=grad_key_b)
+        grad_W2, grad_b2 = second.grads
+        np.dot(hidden[:b].T, d_h, out=grad_W2)
+        grad_W2 += d_fused_W @ key_W.T
+        np.add(d_h.sum(axis=0), d_fused_b @ key_W.T, out=grad_b2)
+        np.dot(d_h, second.W.T, out=d_hidden[:b])
+        d_hidden *= hidden > 0
+        np.dot(inputs.T, d_hidden, out=first.grads[0])
+        d_hidden.sum(axis=0, out=first.grads[1])
 
     def _loss(self, logits, y):
         if self.task == "classification":
@@ -300,22 +382,36 @@ class NeighborAttentionNetwork:
 
     # -- inference ----------------------------------------------------------
     def infer(self, X_std, neighbors, mask, prior, fixed):
-        """``(h, context, logits, weights)`` of standardised rows."""
-        targets = self.memory[1]
+        """``(h, context, logits, weights)`` of standardised rows.
+
+        The context rows' keys, their squared norms and targets are gathered
+        from the tables of :meth:`set_memory_keys`; the squared distances are
+        expanded, ``|q|^2 - 2 q.k_j + |k_j|^2``, and the weighted sum of the
+        differences is ``s q - sum_j a_j k_j``: no (b, k, d) difference array.
+        """
         b, k = neighbors.shape
+        d = self.embed_dim
         h = self.encoder.predict(X_std)
         q = self.key.predict(h)
-        keys = self.memory_keys[neighbors.ravel()].reshape(b, k, self.embed_dim)
-        labels = self._label_values(targets[neighbors.ravel()], train=False)
-        labels = labels.reshape(b, k, self.embed_dim)
-        context, weights = self._attend(
-            h, q, keys, labels, mask, prior, fixed, train=False
-        )
-        vote = np.einsum(
-            "bk,bko->bo",
-            weights,
-            self._context_targets(targets[neighbors.ravel()], b, k),
-        )
+        flat = neighbors.ravel()
+        keys = self.memory_keys[flat].reshape(b, k, d)
+        targets_bk = self.memory_targets[flat].reshape(b, k, -1)
+        if fixed is None:
+            cross = np.matmul(keys, q[:, :, None])[:, :, 0]
+            squared = self.memory_key_norms[flat].reshape(b, k)
+            squared -= 2 * cross
+            squared += np.einsum("bd,bd->b", q, q)[:, None]
+            np.maximum(squared, 0, out=squared)
+            squared *= -self.scale
+            squared -= np.exp(self.log_bandwidth[0]) * prior
+            weights = masked_softmax(squared, mask)
+        else:
+            weights = fixed
+        total = weights.sum(axis=1)
+        u = total[:, None] * q
+        u -= np.matmul(weights[:, None, :], keys)[:, 0]
+        vote = np.matmul(weights[:, None, :], targets_bk)[:, 0]
+        context = self._values(u, vote, total)
         logits = self.head.predict(h + context) + self.vote_scale[0] * vote
         return h, context, logits, weights
 

@@ -96,11 +96,15 @@ def test_masked_softmax():
     np.testing.assert_array_equal(weights[2], 0.0)
 
 
-def test_inference_matches_the_training_forward_pass():
-    net, _ = _network("classification", "attention")
+@pytest.mark.parametrize("task", ["classification", "regression"])
+@pytest.mark.parametrize("weighting", ["attention", "uniform", "barycentric"])
+def test_inference_matches_the_training_forward_pass(task, weighting):
+    # Inference takes other routes (gathered key tables, expanded distances);
+    # the training forward pass (differences, fused key map) must agree.
+    net, _ = _network(task, weighting)
     rows = np.arange(N_ROWS)
     logits = net.forward(rows)
     net.set_memory_keys()
-    data, _, neighbors, mask, _ = net.memory
-    inferred = net.infer(data, neighbors, mask, net.memory_prior, None)[2]
+    data, _, neighbors, mask, fixed = net.memory
+    inferred = net.infer(data, neighbors, mask, net.memory_prior, fixed)[2]
     np.testing.assert_allclose(inferred, logits, rtol=1e-10, atol=1e-12)

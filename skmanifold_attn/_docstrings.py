@@ -29,6 +29,25 @@ DOC_PIECES = {
         the larger of their magnitudes and 1. Healthy training stays far
         below that, even with one-row batches.
 """,
+    # The training loop's fitted attributes (attention estimators).
+    "training_attributes": """\
+    loss_curve_ : list of float
+        Mean training loss of every epoch.
+    validation_scores_ : list of float or None
+        Validation score of every epoch (with ``early_stopping``).
+    best_validation_score_ : float or None
+        Best validation score (with ``early_stopping``).
+    best_loss_ : float or None
+        Smallest training loss (without ``early_stopping``).
+    n_iter_ : int
+        Number of epochs run.
+    t_ : int
+        Number of training samples seen.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of the features seen during fit, when they are all strings.
+""",
     # NPE and LPP, whose neighbours come from the seam as LLE's do.
     "neighbors_algorithm": """\
     neighbors_algorithm : str, KNeighborsMixin, index or sparse matrix, \

@@ -92,24 +92,9 @@ ATTENTION_DOC_PIECES = {
     token_importances_ : ndarray of shape (n_tokens,)
         Attention weight of each position averaged over the training rows
         (the last batch for ``partial_fit``), heads and seeds.
-    loss_curve_ : list of float
-        Mean training loss of every epoch.
-    validation_scores_ : list of float or None
-        Validation score of every epoch (with ``early_stopping``).
-    best_validation_score_ : float or None
-        Best validation score (with ``early_stopping``).
-    best_loss_ : float or None
-        Smallest training loss (without ``early_stopping``).
-    n_iter_ : int
-        Number of epochs run.
-    t_ : int
-        Number of training samples seen.
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of the features seen during fit, when they are all strings.
-
-""",
+"""
+    + DOC_PIECES["training_attributes"]
+    + "\n",
 }
 
 DOC_PIECES.update(ATTENTION_DOC_PIECES)

@@ -72,24 +72,6 @@ default="from_dtype"
         Print one line per epoch.
 """
 
-_COMMON_ATTRIBUTES = """\
-    loss_curve_ : list of float
-        Mean training loss of every epoch.
-    validation_scores_ : list of float or None
-        Validation score of every epoch (with ``early_stopping``).
-    best_validation_score_ : float or None
-        Best validation score (with ``early_stopping``).
-    best_loss_ : float or None
-        Smallest training loss (without ``early_stopping``).
-    n_iter_ : int
-        Number of epochs run.
-    t_ : int
-        Number of training samples seen.
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of the features seen during fit, when they are all strings.
-"""
 
 _REFERENCES = """\
     .. [1] Y. Gorishniy, I. Rubachev, N. Kartashev, D. Shlenskii, A. Kotelnikov
@@ -105,7 +87,7 @@ def fill_neighbor_doc(cls, dropout="0.2"):
     doc = doc.replace("    {common_parameters}\n", _COMMON_PARAMETERS)
     doc = doc.replace("{dropout_default}", dropout)
     doc = doc.replace("    {learning_rate_init}\n", DOC_PIECES["learning_rate_init"])
-    doc = doc.replace("    {common_attributes}\n", _COMMON_ATTRIBUTES)
+    doc = doc.replace("    {common_attributes}\n", DOC_PIECES["training_attributes"])
     doc = doc.replace("    {references}\n", _REFERENCES)
     cls.__doc__ = doc
     return cls

@@ -12,7 +12,11 @@ one BLAS/OpenMP thread per process (``--threads``):
   models fitted on ``--n-train`` points;
 - ``highdim``: the swiss roll rotated into 784 dimensions plus Gaussian noise
   (standard deviation 0.01 per feature), at each of ``--n-highdim`` (20,000
-  and 70,000).
+  and 70,000);
+- ``gaussian``: data with no low-dimensional structure, ``--n-gaussian``
+  (20,000) standard Gaussian rows in 20 dimensions, ``n_neighbors=15``, at
+  each ``n_components`` of ``--gaussian-components`` (2 to 20); the sparse
+  factor fills in here, so every fit takes minutes on both sides.
 
 Every timed run happens in a fresh subprocess so its peak resident memory is
 its own (data generation included, the same on both sides); each side runs
@@ -31,6 +35,7 @@ Examples::
     python benchmarks/bench_lle.py --parts methods --n-methods 10000,50000
     python benchmarks/bench_lle.py --parts highdim --n-highdim 20000
     python benchmarks/bench_lle.py --parts million --timeout 900
+    python benchmarks/bench_lle.py --parts gaussian --gaussian-components 2,6,20
 """
 
 import argparse
@@ -50,18 +55,26 @@ N_NEIGHBORS = 12
 N_COMPONENTS = 2
 HIGHDIM_FEATURES = 784
 HIGHDIM_NOISE = 0.01
+GAUSSIAN_FEATURES = 20
+GAUSSIAN_NEIGHBORS = 15
 STAGES = ("knn", "weights", "ordering", "factor", "eigen")
 
 
-def _estimator(impl, method, eigen_solver="auto"):
+def _estimator(
+    impl,
+    method,
+    eigen_solver="auto",
+    n_neighbors=N_NEIGHBORS,
+    n_components=N_COMPONENTS,
+):
     if impl == "sklearn":
         from sklearn.manifold import LocallyLinearEmbedding
     else:
         sys.path.insert(0, str(ROOT))
         from skmanifold_attn import LocallyLinearEmbedding
     return LocallyLinearEmbedding(
-        n_neighbors=N_NEIGHBORS,
-        n_components=N_COMPONENTS,
+        n_neighbors=n_neighbors,
+        n_components=n_components,
         method=method,
         eigen_solver=eigen_solver,
         random_state=0,
@@ -69,8 +82,11 @@ def _estimator(impl, method, eigen_solver="auto"):
 
 
 def make_data(kind, n, seed=0):
-    """The swiss roll (``kind='swiss'``) or its noisy 784-D embedding."""
+    """The swiss roll (``kind='swiss'``), its noisy 784-D embedding or Gaussian rows."""
     from sklearn.datasets import make_swiss_roll
+
+    if kind == "gaussian":
+        return np.random.RandomState(seed).standard_normal((n, GAUSSIAN_FEATURES))
 
     X = make_swiss_roll(n, random_state=seed)[0]
     if kind == "swiss":
@@ -163,19 +179,26 @@ def run_case(case, worker=False):
     with threadpool_limits(limits=case.get("threads")):
         if kind == "fit":
             X = make_data(case["data"], n)
-            est = _estimator(impl, method)
-            start = time.perf_counter()
+            est = _estimator(
+                impl,
+                method,
+                n_neighbors=case.get("n_neighbors", N_NEIGHBORS),
+                n_components=case.get("n_components", N_COMPONENTS),
+            )
+            start, cpu_start = time.perf_counter(), time.process_time()
             est.fit(X)
             seconds = time.perf_counter() - start
+            cpu_seconds = time.process_time() - cpu_start
             error = float(est.reconstruction_error_)
             result = est.embedding_
         else:
             X = make_data(case["data"], case["n_train"])
             X_new = make_data(case["data"], n, seed=1)
             est = _estimator(impl, method).fit(X)
-            start = time.perf_counter()
+            start, cpu_start = time.perf_counter(), time.process_time()
             result = est.transform(X_new)
             seconds = time.perf_counter() - start
+            cpu_seconds = time.process_time() - cpu_start
             error = float("nan")
             # Rotate into the sklearn model's frame later: keep the embedding.
             np.save(case["out"] + ".train.npy", est.embedding_)
@@ -185,6 +208,7 @@ def run_case(case, worker=False):
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # GiB
     return {
         "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
         "error": error,
         "peak_gib": peak,
         "load": os.getloadavg()[0],
@@ -195,6 +219,7 @@ def run_case(case, worker=False):
 def _failed(reason):
     return {
         "seconds": float("inf"),
+        "cpu_seconds": float("inf"),
         "error": float("nan"),
         "peak_gib": None,
         "load": os.getloadavg()[0],
@@ -248,6 +273,7 @@ def _repeat(case, args):
         return runs[-1]
     median = dict(ok[len(ok) // 2] if len(ok) % 2 else ok[0])
     median["seconds"] = float(np.median([r["seconds"] for r in ok]))
+    median["cpu_seconds"] = float(np.median([r["cpu_seconds"] for r in ok]))
     median["load"] = float(np.median([r["load"] for r in runs]))
     median["peak_gib"] = max(r["peak_gib"] for r in ok)
     median["runs"] = len(ok)
@@ -271,6 +297,7 @@ def _compare(name, ours_case, ref_case, args, rows):
     row = {
         "case": name,
         "ours_s": ours["seconds"],
+        "ours_cpu": ours["cpu_seconds"],
         "ours_peak": ours["peak_gib"],
         "load": ours["load"],
         "error_ours": ours["error"],
@@ -292,6 +319,8 @@ def _compare(name, ours_case, ref_case, args, rows):
         row.update(
             sklearn_s=ref["seconds"],
             ratio=ref["seconds"] / ours["seconds"],
+            sklearn_cpu=ref["cpu_seconds"],
+            cpu_ratio=ref["cpu_seconds"] / ours["cpu_seconds"],
             procrustes=residual,
             sklearn_peak=ref["peak_gib"],
             error_sklearn=ref["error"],
@@ -323,6 +352,13 @@ def _print_row(row):
         f"{_fmt(row.get('ours_peak'), '8.2f')} {_fmt(row.get('sklearn_peak'), '8.2f')}",
         flush=True,
     )
+    if row.get("cpu_ratio") is not None:
+        # Under load the CPU-time ratio is the steadier of the two.
+        print(
+            f"    CPU time (s): ours {row['ours_cpu']:.2f}, sklearn "
+            f"{row['sklearn_cpu']:.2f}, ratio {row['cpu_ratio']:.1f}",
+            flush=True,
+        )
     for key in ("ours_note", "sklearn_note"):
         if row.get(key):
             print(f"    {key.split('_')[0]}: {row[key]}", flush=True)
@@ -343,7 +379,8 @@ def main(argv=None):
     parser.add_argument(
         "--parts",
         default="standard,methods,million,transform,highdim",
-        help="comma-separated subset of standard,methods,million,transform,highdim",
+        help="comma-separated subset of "
+        "standard,methods,million,transform,highdim,gaussian",
     )
     parser.add_argument("--methods", default="modified,hessian,ltsa")
     parser.add_argument("--n-standard", default="200000")
@@ -352,6 +389,12 @@ def main(argv=None):
     parser.add_argument("--n-transform", type=int, default=100_000)
     parser.add_argument("--n-train", type=int, default=10_000)
     parser.add_argument("--n-highdim", default="20000,70000")
+    parser.add_argument("--n-gaussian", default="20000")
+    parser.add_argument(
+        "--gaussian-components",
+        default=",".join(str(c) for c in range(2, 21)),
+        help="n_components values of the gaussian part",
+    )
     parser.add_argument("--repeats", type=int, default=3, help="runs per side")
     parser.add_argument("--threads", type=int, default=1, help="BLAS threads")
     parser.add_argument(
@@ -373,6 +416,7 @@ def main(argv=None):
     if args.smoke:
         args.n_standard, args.n_methods, args.n_million = "3000", "600", "5000"
         args.n_transform, args.n_train, args.n_highdim = 3000, 1000, "2000"
+        args.n_gaussian, args.gaussian_components = "1500", "2,6"
         args.repeats = 1
     parts = args.parts.split(",")
     print(
@@ -427,6 +471,21 @@ def main(argv=None):
                 args,
                 rows,
             )
+        for n in _sizes(args.n_gaussian) if "gaussian" in parts else []:
+            for n_components in _sizes(args.gaussian_components):
+                _compare(
+                    f"gaussian N={n} d={n_components}",
+                    *cases(
+                        "fit",
+                        "standard",
+                        n,
+                        data="gaussian",
+                        n_neighbors=GAUSSIAN_NEIGHBORS,
+                        n_components=n_components,
+                    ),
+                    args,
+                    rows,
+                )
     print("(peak GiB: peak resident memory of the run's own process)")
     return rows
 

@@ -215,11 +215,15 @@ def test_refined_solves_recover_the_digits_of_a_poor_lu():
     target = sp.csc_matrix(dense)
     lu = splu(target, permc_spec="NATURAL", diag_pivot_thresh=0.0)
     b = rng.standard_normal(200)
+    # Judged against a partially pivoted dense solve on the same machine: the
+    # residual floor depends on the CPU's BLAS kernels, the ratios do not.
+    pivoted = np.linalg.norm(dense @ np.linalg.solve(dense, b) - b)
     plain = np.linalg.norm(target @ lu.solve(b) - b)
+    assert plain > 30 * pivoted  # the premise: the unpivoted LU lost digits
     refined = _refined_solver(lu, target.tocsr())
     for trans, matrix in (("N", target), ("T", target.T)):
         error = np.linalg.norm(matrix @ refined(b, trans=trans) - b)
-        assert error < 1e-3 * plain
+        assert error <= 3 * pivoted
 
 
 @pytest.mark.parametrize("n, mentions_dense", [(300, True), (6000, False)])

@@ -38,8 +38,9 @@ class NeighborAttention(
     """Encode each row together with an attention summary of its nearest training rows.
 
     For every row, the ``n_neighbors`` nearest training rows (in the
-    standardised input space, found through the neighbours seam) are its
-    context. A learned encoder maps rows to ``embed_dim`` values; attention
+    standardised input space, or with ``retrieval="learned"`` in the space of
+    the network's keys, found through the neighbours seam) are its context.
+    A learned encoder maps rows to ``embed_dim`` values; attention
     weights come from minus the squared distance between the row's key and
     each context row's key; each context row's value is an embedding of its
     target plus a map of the key difference. The output is ``[h, c]``: the

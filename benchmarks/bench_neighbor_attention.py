@@ -12,7 +12,9 @@ digits, with ``scale_retrieval=False``: pixels share one unit), k-nearest
 neighbours with ``n_neighbors`` tuned by an inner GridSearchCV, the MLP and
 HistGradientBoosting at defaults, and AttentionPooling followed by a linear
 model. The ablation trains the same network with learned attention, uniform
-weights and LLE's barycentric weights over the same neighbours.
+weights and LLE's barycentric weights over the same neighbours, then with
+retrieval in the input space and in the learned space (``retrieval``), with
+the fit time per epoch and per refresh of the learned space's neighbours.
 
 Speed: the network of ``NeighborAttention`` (classes) against the same
 network in PyTorch (CPU, one thread each; the twin takes the same algebraic
@@ -197,6 +199,80 @@ def run_ablation(smoke):
         y,
         StratifiedKFold(3, shuffle=True, random_state=0),
     )
+    run_retrieval_ablation(smoke)
+
+
+def run_retrieval_ablation(smoke):
+    """Input-space against learned-space retrieval, same network, same folds;
+    with the seconds spent in the refreshes of the learned space."""
+    from sklearn.base import clone
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    from skmanifold_attn.attention._neighbor_base import _BaseNeighborAttention
+
+    n = 300 if smoke else 3000
+    iters = 5 if smoke else 100
+    spent = []
+    learned_context = _BaseNeighborAttention._learned_context
+
+    def timed(self, model, space):
+        start = time.perf_counter()
+        result = learned_context(self, model, space)
+        spent.append(time.perf_counter() - start)
+        return result
+
+    X_local, y_local = local_table(n)
+    X_digits, y_digits = load_digits(return_X_y=True)
+    if smoke:
+        X_digits, y_digits = X_digits[:300], y_digits[:300]
+    cases = [
+        (
+            "regression, local table, R2",
+            NeighborAttentionRegressor(max_iter=iters, random_state=0),
+            X_local,
+            y_local,
+            KFold(3, shuffle=True, random_state=0),
+        ),
+        (
+            "digits (scale_retrieval=False), accuracy",
+            NeighborAttentionClassifier(
+                scale_retrieval=False, max_iter=iters, random_state=0
+            ),
+            X_digits,
+            y_digits,
+            StratifiedKFold(3, shuffle=True, random_state=0),
+        ),
+    ]
+    print("Ablation, retrieval space (n_neighbors=16, refresh every 10 epochs):")
+    _BaseNeighborAttention._learned_context = timed
+    try:
+        for title, base, X, y, cv in cases:
+            print(f"  {title}:")
+            for retrieval in ("input", "learned"):
+                scores, fit_s, epochs, refresh_s, n_refresh = [], 0.0, 0, 0.0, 0
+                for train, test in cv.split(X, y):
+                    est = clone(base).set_params(retrieval=retrieval)
+                    spent.clear()
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        start = time.perf_counter()
+                        est.fit(X[train], y[train])
+                        fit_s += time.perf_counter() - start
+                    epochs += est.n_iter_
+                    refresh_s += sum(spent)
+                    n_refresh += len(spent)
+                    scores.append(est.score(X[test], y[test]))
+                print(
+                    f"    retrieval={retrieval!r:10s} {np.mean(scores):.4f} "
+                    f"folds {np.round(scores, 4).tolist()}  fit {fit_s:6.1f} s, "
+                    f"{1000 * (fit_s - refresh_s) / epochs:.1f} ms/epoch, "
+                    f"{n_refresh} refreshes "
+                    f"{1000 * refresh_s / max(n_refresh, 1):.1f} ms each  {load()}",
+                    flush=True,
+                )
+    finally:
+        _BaseNeighborAttention._learned_context = learned_context
 
 
 # -- speed against PyTorch -----------------------------------------------------

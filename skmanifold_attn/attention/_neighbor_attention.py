@@ -38,8 +38,9 @@ class NeighborAttention(
     """Encode each row together with an attention summary of its nearest training rows.
 
     For every row, the ``n_neighbors`` nearest training rows (in the
-    standardised input space, found through the neighbours seam) are its
-    context. A learned encoder maps rows to ``embed_dim`` values; attention
+    standardised input space, or with ``retrieval="learned"`` in the space of
+    the network's keys, found through the neighbours seam) are its context.
+    A learned encoder maps rows to ``embed_dim`` values; attention
     weights come from minus the squared distance between the row's key and
     each context row's key; each context row's value is an embedding of its
     target plus a map of the key difference. The output is ``[h, c]``: the
@@ -108,6 +109,8 @@ class NeighborAttention(
         weights="attention",
         dropout=0.2,
         scale_retrieval=True,
+        retrieval="input",
+        retrieval_refresh=10,
         categorical_features="from_dtype",
         neighbors_algorithm="auto",
         task="auto",
@@ -130,6 +133,8 @@ class NeighborAttention(
             weights=weights,
             dropout=dropout,
             scale_retrieval=scale_retrieval,
+            retrieval=retrieval,
+            retrieval_refresh=retrieval_refresh,
             categorical_features=categorical_features,
             neighbors_algorithm=neighbors_algorithm,
             alpha=alpha,
@@ -255,6 +260,8 @@ class NeighborAttentionClassifier(ClassifierMixin, _BaseNeighborAttention):
         weights="attention",
         dropout=0.5,
         scale_retrieval=True,
+        retrieval="input",
+        retrieval_refresh=10,
         categorical_features="from_dtype",
         neighbors_algorithm="auto",
         alpha=1e-4,
@@ -278,6 +285,8 @@ class NeighborAttentionClassifier(ClassifierMixin, _BaseNeighborAttention):
             weights=weights,
             dropout=dropout,
             scale_retrieval=scale_retrieval,
+            retrieval=retrieval,
+            retrieval_refresh=retrieval_refresh,
             categorical_features=categorical_features,
             neighbors_algorithm=neighbors_algorithm,
             alpha=alpha,

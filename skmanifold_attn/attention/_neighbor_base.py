@@ -43,6 +43,8 @@ class _BaseNeighborAttention(NeuralTrainingMixin, BaseEstimator):
         "weights": [StrOptions(set(WEIGHTINGS))],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "scale_retrieval": ["boolean"],
+        "retrieval": [StrOptions({"input", "learned"})],
+        "retrieval_refresh": [Interval(Integral, 1, None, closed="left")],
         "categorical_features": CATEGORICAL_FEATURES_CONSTRAINT,
         "neighbors_algorithm": [StrOptions(set(ALGORITHMS))],
     }
@@ -55,6 +57,8 @@ class _BaseNeighborAttention(NeuralTrainingMixin, BaseEstimator):
         weights="attention",
         dropout=0.2,
         scale_retrieval=True,
+        retrieval="input",
+        retrieval_refresh=10,
         categorical_features="from_dtype",
         neighbors_algorithm="auto",
         alpha=1e-4,
@@ -75,6 +79,8 @@ class _BaseNeighborAttention(NeuralTrainingMixin, BaseEstimator):
         self.weights = weights
         self.dropout = dropout
         self.scale_retrieval = scale_retrieval
+        self.retrieval = retrieval
+        self.retrieval_refresh = retrieval_refresh
         self.categorical_features = categorical_features
         self.neighbors_algorithm = neighbors_algorithm
         self.alpha = alpha
@@ -174,6 +180,9 @@ class _BaseNeighborAttention(NeuralTrainingMixin, BaseEstimator):
             dtype=self._memory[0].dtype,
         )
         model.set_memory(*self._memory)
+        if self.retrieval == "learned":
+            model.refresher = self._refresh
+            model.refresh_every = self.retrieval_refresh
         return model
 
     def _fit(self, X, y):
@@ -209,20 +218,66 @@ class _BaseNeighborAttention(NeuralTrainingMixin, BaseEstimator):
         neighbors, mask, distances = context_neighbors(
             index, space, space, self.n_neighbors
         )
-        fixed = None
-        if self.weights != "attention":
-            fixed = fixed_weights(self.weights, space, space, neighbors, mask)
-        self._memory = (data, y_enc, neighbors, mask, distances, fixed)
+        self._memory = (data, y_enc, neighbors, mask, distances)
+        self._memory += (self._fixed_weights(space, space, neighbors, mask),)
+        learned = self.retrieval == "learned"
         if not first:
             self._model.set_memory(*self._memory)
+            if learned:  # the network is trained: start from its space
+                self._model.refresher = self._refresh
+                self._model.refresh_every = self.retrieval_refresh
+                self._model.set_context(*self._learned_context(self._model, space))
         stratify = y_enc if self._task == "classification" else None
         rows = np.arange(n_samples).reshape(-1, 1)
-        self._train(rows, y_enc, incremental=False, stratify=stratify)
+        self._refresh_space = space
+        try:
+            self._train(rows, y_enc, incremental=False, stratify=stratify)
+        finally:
+            self._model.refresher = None
+            del self._refresh_space, self._memory
         self._model.set_memory_keys()
-        self._index = index
+        self._space = space
+        self._learned_retrieval = learned
+        if learned:
+            # Inference searches the final keys of the training rows.
+            self._index = build_memory_index(
+                self.neighbors_algorithm,
+                self._model.memory_keys,
+                self.n_neighbors,
+                self.random_state,
+            )
+        else:
+            self._index = index
         self._scaled_retrieval = self.scale_retrieval
-        del self._memory
         return self
+
+    def _fixed_weights(self, X, space, neighbors, mask):
+        """The ablation's fixed weights (input space), or None."""
+        if self.weights == "attention":
+            return None
+        return fixed_weights(self.weights, X, space, neighbors, mask)
+
+    def _learned_context(self, model, space):
+        """The training rows' context searched by the network's current keys.
+
+        ``(neighbors, mask, distances, fixed)``: one index of the seam over
+        the keys of all training rows, queried by chunks; a row never gets
+        itself or its input-space duplicates; ``distances`` (the prior's) and
+        the fixed weights are of the input space ``space``.
+        """
+        keys = model.keys(model.memory[0])
+        index = build_memory_index(
+            self.neighbors_algorithm, keys, self.n_neighbors, self.random_state
+        )
+        keys = index.data_
+        neighbors, mask, distances = context_neighbors(
+            index, keys, keys, self.n_neighbors, identity=(space, space)
+        )
+        fixed = self._fixed_weights(space, space, neighbors, mask)
+        return neighbors, mask, distances, fixed
+
+    def _refresh(self, model):
+        return self._learned_context(model, self._refresh_space)
 
     # -- inference -----------------------------------------------------------
     def _infer(self, X):
@@ -231,7 +286,7 @@ class _BaseNeighborAttention(NeuralTrainingMixin, BaseEstimator):
         X = self._validate_X(X, reset=False)
         data = self._model.memory[0]
         X_std = self._features.transform(X).astype(data.dtype, copy=False)
-        space = self._index.data_
+        space = self._space
         if self._scaled_retrieval:
             X_space = X_std
         else:
@@ -240,9 +295,18 @@ class _BaseNeighborAttention(NeuralTrainingMixin, BaseEstimator):
         for start in range(0, X_std.shape[0], QUERY_CHUNK):
             chunk = X_std[start : start + QUERY_CHUNK]
             query = X_space[start : start + QUERY_CHUNK]
-            neighbors, mask, distances = context_neighbors(
-                self._index, space, query, self.n_neighbors_
-            )
+            if self._learned_retrieval:
+                neighbors, mask, distances = context_neighbors(
+                    self._index,
+                    self._index.data_,
+                    self._model.keys(chunk),
+                    self.n_neighbors_,
+                    identity=(space, query),
+                )
+            else:
+                neighbors, mask, distances = context_neighbors(
+                    self._index, space, query, self.n_neighbors_
+                )
             fixed = None
             if self._architecture["weights"] != "attention":
                 fixed = fixed_weights(

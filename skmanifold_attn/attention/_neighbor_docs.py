@@ -26,6 +26,20 @@ _COMMON_PARAMETERS = """\
         columns in one unit, such as pixel intensities, where rarely used
         columns would otherwise weigh as much as the others). The network
         always sees standardised columns.
+    retrieval : {"input", "learned"}, default="input"
+        The space the nearest training rows are searched in. ``"input"``:
+        the input space (as ``scale_retrieval`` says), once per ``fit``.
+        ``"learned"``: the space of the network's keys, where the attention
+        compares rows: training starts from the input-space neighbours, the
+        training rows' neighbours are searched again by their current keys
+        every ``retrieval_refresh`` epochs, and new rows are searched by
+        their keys among the final keys of the training rows. Either way a
+        row never attends to a training row identical to it in the input
+        space.
+    retrieval_refresh : int, default=10
+        Epochs between two searches of the training rows' neighbours in the
+        learned space (``retrieval="learned"`` only); each costs one
+        encoding and one neighbour search of all training rows.
     categorical_features : "from_dtype", array-like or None, \
 default="from_dtype"
         Which columns are categorical, as for

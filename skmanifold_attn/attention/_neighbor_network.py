@@ -33,7 +33,11 @@ for the ablation: then the scores get no gradient.
 During training the context rows are encoded with the current weights (the
 gradient flows through their keys too); after training the keys of all
 training rows are computed once (``set_memory_keys``) and inference gathers
-them.
+them. With retrieval in the learned space the estimator gives the network a
+``refresher``: the loop's ``start_epoch`` hook replaces the training rows'
+context by their nearest rows under the current keys every
+``refresh_every`` epochs (``set_context``; the prior's ``r0`` stays that of
+the input-space context).
 """
 
 import numpy as np
@@ -122,6 +126,9 @@ class NeighborAttentionNetwork:
         self.penalized = [f for part in parts for f in part.penalized] + label_pen
         self.penalized += self.head.penalized
         self.blas_threads = 1
+        self.refresher = None
+        self.refresh_every = None
+        self.epochs_on_context = 0
         self.memory = None
         self.memory_keys = None
         self.loss_name = (
@@ -144,6 +151,28 @@ class NeighborAttentionNetwork:
             self.r0_squared = 1.0
         self.memory_prior = self.prior(distances)
         self.memory_keys = None
+        self.epochs_on_context = 0
+
+    def set_context(self, neighbors, mask, distances, fixed):
+        """Replace the training rows' context (a refresh), keeping ``r0``."""
+        data, targets = self.memory[:2]
+        self.memory = (data, targets, neighbors, mask, fixed)
+        self.memory_prior = self.prior(distances)
+        self.epochs_on_context = 0
+
+    def start_epoch(self, epoch):
+        """The training loop's hook: refresh the context when it is due.
+
+        With a ``refresher`` (a callable returning ``(neighbors, mask,
+        distances, fixed)`` of the training rows, found with the current
+        weights) the context is recomputed once every ``refresh_every``
+        epochs. The objective is not reported as changed: the convergence
+        count goes on across refreshes.
+        """
+        if self.refresher is not None and self.epochs_on_context >= self.refresh_every:
+            self.set_context(*self.refresher(self))
+        self.epochs_on_context += 1
+        return False
 
     def prior(self, distances):
         """``r^2 / r0^2`` of context distances, in the computation dtype."""
@@ -155,13 +184,19 @@ class NeighborAttentionNetwork:
         standardised value)."""
         data, targets = self.memory[0], self.memory[1]
         n_rows = data.shape[0]
-        keys = np.empty((n_rows, self.embed_dim), dtype=data.dtype)
-        for start in range(0, n_rows, chunk):
-            rows = slice(start, start + chunk)
-            keys[rows] = self.key.predict(self.encoder.predict(data[rows]))
+        keys = self.keys(data, chunk)
         self.memory_keys = keys
         self.memory_key_norms = np.einsum("nd,nd->n", keys, keys)
         self.memory_targets = self._context_targets(targets, n_rows, 1)[:, 0]
+
+    def keys(self, X_std, chunk=4096):
+        """The keys ``K(E(x))`` of standardised rows, by chunks of rows."""
+        n_rows = X_std.shape[0]
+        keys = np.empty((n_rows, self.embed_dim), dtype=self.key.W.dtype)
+        for start in range(0, n_rows, chunk):
+            rows = slice(start, start + chunk)
+            keys[rows] = self.key.predict(self.encoder.predict(X_std[rows]))
+        return keys
 
     # -- pieces -------------------------------------------------------------
     def _label_weights(self):

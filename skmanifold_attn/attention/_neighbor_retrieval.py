@@ -21,6 +21,15 @@ identical training rows are left out); every other new row attends to its
 ``n_neighbors`` nearest training rows. Rows with fewer than ``n_neighbors``
 non-identical training rows (heavy duplication) get a mask over the missing
 slots.
+
+Learned space
+-------------
+With ``retrieval="learned"`` the rows are searched by their learned keys
+(an index of the seam over the training rows' keys) but the rule above stays
+the input-space one: every training row the key search finds is dropped if
+it is identical to the query row in the input space (one it does not find is
+not in the context anyway), and the distances returned (those of the
+attention's prior) are input-space distances too.
 """
 
 import numpy as np
@@ -39,7 +48,9 @@ def build_memory_index(neighbors_algorithm, data, n_neighbors, random_state=None
     return build_index(neighbors_algorithm, data, width, random_state=random_state)
 
 
-def context_neighbors(index, data, X, n_neighbors, *, chunk_size=QUERY_CHUNK):
+def context_neighbors(
+    index, data, X, n_neighbors, *, identity=None, chunk_size=QUERY_CHUNK
+):
     """The ``n_neighbors`` nearest training rows not identical to each row of ``X``.
 
     Parameters
@@ -52,6 +63,12 @@ def context_neighbors(index, data, X, n_neighbors, *, chunk_size=QUERY_CHUNK):
         Query rows, in the space of ``data``.
     n_neighbors : int
         Context size; at most ``n_train - 1``.
+    identity : tuple of ndarray or None, default=None
+        ``(data_rows, X_rows)``: the same rows in the input space, when the
+        search space is another one (learned keys). Rows are then ranked by
+        their distance in the search space, while "identical" and the
+        returned distances refer to the input space. None: the search space
+        is the input space.
     chunk_size : int, default=QUERY_CHUNK
         Query rows per index call.
 
@@ -62,8 +79,8 @@ def context_neighbors(index, data, X, n_neighbors, *, chunk_size=QUERY_CHUNK):
     mask : ndarray of bool of shape (n_rows, n_neighbors)
         False for slots no non-identical training row is left for.
     distances : ndarray of shape (n_rows, n_neighbors)
-        Euclidean distances to them (float64, exact); 0 where ``mask`` is
-        False.
+        Euclidean distances to them in the input space (float64, exact); 0
+        where ``mask`` is False.
     """
     n_train = data.shape[0]
     n_rows = X.shape[0]
@@ -77,6 +94,8 @@ def context_neighbors(index, data, X, n_neighbors, *, chunk_size=QUERY_CHUNK):
         while todo.size:
             found = index.query(X[todo], width, return_distance=False)
             distances, found = _exact_distances(X[todo], data, found)
+            if identity is not None:
+                distances = _row_distances(identity[1][todo], identity[0], found)
             kept = distances > 0
             # Identical rows sort first; move the kept ones to the front.
             order = np.argsort(~kept, axis=1, kind="stable")[:, :n_neighbors]
@@ -95,6 +114,20 @@ def context_neighbors(index, data, X, n_neighbors, *, chunk_size=QUERY_CHUNK):
             todo = todo[~done]
             width = min(2 * width, n_train)
     return indices, mask, dist
+
+
+def _row_distances(X, data, indices):
+    """Float64 distances from each row of ``X`` to its listed ``data`` rows
+    (in the order listed), by blocks of rows."""
+    n_rows, width = indices.shape
+    out = np.empty((n_rows, width))
+    step = max(1, 2**21 // max(1, width * X.shape[1]))
+    for start in range(0, n_rows, step):
+        rows = slice(start, min(start + step, n_rows))
+        diff = np.asarray(data[indices[rows]], dtype=np.float64)
+        diff -= np.asarray(X[rows], dtype=np.float64)[:, None, :]
+        out[rows] = np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))
+    return out
 
 
 def fixed_weights(kind, X, data, indices, mask):

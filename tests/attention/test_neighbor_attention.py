@@ -214,3 +214,74 @@ def test_local_regression_beats_tuned_knn_and_mlp():
     mlp_score = cross_val_score(MLPRegressor(random_state=0), X, y, cv=cv).mean()
     assert ours > knn_score + 0.05
     assert ours > mlp_score
+
+
+# -- retrieval in the learned space ------------------------------------------------
+LEARNED = dict(FAST, retrieval="learned", retrieval_refresh=3)
+
+
+def _key_neighbors(keys, queries, n_neighbors, exclude_self):
+    distances = np.linalg.norm(queries[:, None] - keys[None], axis=2)
+    if exclude_self:
+        np.fill_diagonal(distances, np.inf)
+    return np.sort(distances, axis=1)[:, :n_neighbors], distances
+
+
+@pytest.mark.parametrize("bad", [dict(retrieval="keys"), dict(retrieval_refresh=0)])
+def test_learned_retrieval_parameters_are_validated(bad):
+    X, y = _digits(40)
+    with pytest.raises(ValueError, match="retrieval"):
+        NeighborAttentionClassifier(**bad).fit(X, y)
+
+
+def test_learned_retrieval_is_refreshed_on_the_current_keys(monkeypatch):
+    X, y = local_table(200)
+    calls = []
+    learned_context = NeighborAttentionRegressor._learned_context
+
+    def spy(self, model, space):
+        result = learned_context(self, model, space)
+        # The refreshed context: the nearest other rows by the current keys.
+        keys = model.keys(model.memory[0]).astype(np.float64)
+        expected, distances = _key_neighbors(keys, keys, 5, exclude_self=True)
+        got = np.take_along_axis(distances, result[0], axis=1)
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+        calls.append(result[0])
+        return result
+
+    monkeypatch.setattr(NeighborAttentionRegressor, "_learned_context", spy)
+    params = dict(LEARNED, max_iter=7, tol=0, n_iter_no_change=100)
+    reg = NeighborAttentionRegressor(**params).fit(X, y)
+    assert len(calls) == 2  # before epochs 4 and 7
+    inputs = NeighborAttentionRegressor(**dict(params, retrieval="input")).fit(X, y)
+    initial = inputs._model.memory[2]
+    assert np.mean(np.sort(calls[-1], 1) != np.sort(initial, 1)) > 0.2
+    np.testing.assert_array_equal(reg._model.memory[2], calls[-1])
+    # New rows: their nearest training rows by the final keys.
+    new = local_table(30, seed=1)[0]
+    indices, weights = reg.neighbor_weights(new)
+    queries = reg._model.keys(reg._features.transform(new))
+    expected, distances = _key_neighbors(reg._model.memory_keys, queries, 5, False)
+    got = np.take_along_axis(distances, indices, axis=1)
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(weights.sum(axis=1), 1.0)
+    # A warm-started fit starts from the learned space at once.
+    calls.clear()
+    reg.set_params(warm_start=True, max_iter=2).fit(X, y)
+    assert len(calls) == 1
+
+
+def test_learned_retrieval_transform_of_training_rows_and_self_exclusion():
+    X, y = _digits(300)
+    X = np.vstack([X, X[:3]])  # rows 0..2 twice
+    y = np.concatenate([y, y[:3]])
+    est = NeighborAttention(**LEARNED)
+    Z = est.fit_transform(X, y)
+    np.testing.assert_array_equal(est.transform(X), Z)
+    order = np.random.RandomState(0).permutation(len(X))
+    np.testing.assert_allclose(est.transform(X[order]), Z[order], rtol=1e-12)
+    indices, weights = est.neighbor_weights(X)
+    rows = np.arange(len(X))[:, None]
+    same = np.all(X[np.maximum(indices, 0)] == X[rows], axis=2)
+    assert not np.any(same & (indices >= 0))
+    np.testing.assert_allclose(weights.sum(axis=1), 1.0)

@@ -108,3 +108,31 @@ def test_inference_matches_the_training_forward_pass(task, weighting):
     data, _, neighbors, mask, fixed = net.memory
     inferred = net.infer(data, neighbors, mask, net.memory_prior, fixed)[2]
     np.testing.assert_allclose(inferred, logits, rtol=1e-10, atol=1e-12)
+
+
+def test_start_epoch_refreshes_the_context_every_refresh_every_epochs():
+    net, _ = _network("regression", "attention")
+    data, targets, neighbors, mask, _ = net.memory
+    r0 = net.r0_squared
+    assert net.start_epoch(1) is False  # no refresher: nothing happens
+    refreshed = []
+
+    def refresher(model):
+        # Reversed context, distances doubled: visible in the memory.
+        refreshed.append(len(refreshed))
+        distances = np.sqrt(net.r0_squared) * np.ones(neighbors.shape)
+        return neighbors[:, ::-1], mask[:, ::-1], 2 * distances, None
+
+    net.refresher, net.refresh_every = refresher, 3
+    net.epochs_on_context = 0
+    counts, returned = [], []
+    for epoch in range(1, 8):
+        returned.append(net.start_epoch(epoch))
+        counts.append(len(refreshed))
+    # Refreshed before epochs 4 and 7; the convergence count is not reset.
+    assert counts == [0, 0, 0, 1, 1, 1, 2]
+    assert not any(returned)
+    np.testing.assert_array_equal(net.memory[2], neighbors[:, ::-1])
+    assert net.memory[0] is data and net.memory[1] is targets
+    assert net.r0_squared == r0
+    np.testing.assert_allclose(net.memory_prior, 4.0)

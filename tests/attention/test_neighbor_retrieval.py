@@ -80,3 +80,30 @@ def test_fixed_weights():
         bary[1:], barycenter_weights(data[1:], data, indices[1:])
     )
     assert bary[0, 3] == 0
+
+
+def test_search_space_ranks_and_input_space_excludes():
+    # Rows ranked in another (search) space; identity and distances in the
+    # input space: a search-space twin that differs in input space is kept.
+    data = _data(30)
+    search = data[:, ::-1] * np.array([1.0, 3.0, 0.5])
+    search[7] = search[3]  # rows 3 and 7 coincide in the search space only
+    data[11] = data[2]  # rows 2 and 11 are identical inputs
+    search[11] = search[2]
+    index = build_memory_index("brute", search, 4)
+    indices, mask, distances = context_neighbors(
+        index, search, search, 4, identity=(data, data)
+    )
+    assert mask.all()
+    assert 7 in indices[3] and 3 in indices[7]
+    assert 11 not in indices[2] and 2 not in indices[11]
+    # Ranked by the search space, nearest first, identical rows left out
+    # (compared by distances: rows 3 and 7 tie for the others).
+    searched = np.linalg.norm(search[None] - search[:, None], axis=2)
+    searched[np.all(data[None] == data[:, None], axis=2)] = np.inf
+    np.testing.assert_allclose(
+        np.take_along_axis(searched, indices, axis=1),
+        np.sort(searched, axis=1)[:, :4],
+    )
+    own = np.linalg.norm(data[indices] - data[:, None, :], axis=2)
+    np.testing.assert_allclose(distances, own)

@@ -129,6 +129,16 @@ def l2_penalty(params, penalized, grads, alpha, n_rows):
     return 0.5 * scale * total
 
 
+def auto_batch_size(n_samples, *, cap, min_steps, floor):
+    """Rows per mini-batch for ``batch_size="auto"``.
+
+    ``min(n_samples, cap, max(floor, n_samples // min_steps))``: at most
+    ``cap`` rows, at least ``min_steps`` steps per epoch on small data, never
+    fewer than ``floor`` rows (nor more than ``n_samples``).
+    """
+    return min(n_samples, cap, max(floor, n_samples // min_steps))
+
+
 class NeuralTrainingMixin:
     """Training parameters, bookkeeping and the mini-batch loop.
 
@@ -241,9 +251,15 @@ class NeuralTrainingMixin:
             )
         return X_train, y_train, X_val, y_val
 
+    # The one rule behind batch_size="auto": batches of at most ``cap`` rows
+    # and, on small data, at least ``min_steps`` steps per epoch, but never
+    # batches below ``floor`` rows. An estimator tunes the three numbers, not
+    # the rule.
+    _auto_batch = {"cap": 200, "min_steps": 1, "floor": 1}
+
     def _batch_size(self, n_samples):
         if self.batch_size == "auto":
-            return min(200, n_samples)
+            return auto_batch_size(n_samples, **self._auto_batch)
         if self.batch_size > n_samples:
             warnings.warn(
                 "Got `batch_size` larger than the number of samples; it is "

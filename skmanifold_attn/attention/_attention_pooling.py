@@ -264,12 +264,9 @@ class AttentionPooling(
         # A predictor narrows the targets it takes (after X is validated).
         return y
 
-    def _batch_size(self, n_samples):
-        # At least 4 steps per epoch on small tables: with one or two, the
-        # loss of a few hundred rows creeps down for hundreds of epochs.
-        if self.batch_size == "auto":
-            return min(n_samples, 200, max(32, n_samples // 4))
-        return super()._batch_size(n_samples)
+    # At least 4 steps per epoch on small tables: with one or two, the loss
+    # of a few hundred rows creeps down for hundreds of epochs.
+    _auto_batch = {"cap": 200, "min_steps": 4, "floor": 32}
 
     def _check_architecture(self):
         # Like VAETransformer, a continued fit keeps the network: the

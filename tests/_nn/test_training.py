@@ -11,6 +11,7 @@ from skmanifold_attn._nn._losses import squared_error
 from skmanifold_attn._nn._training import (
     TRAINING_PARAMETER_CONSTRAINTS,
     NeuralTrainingMixin,
+    auto_batch_size,
     l2_penalty,
 )
 
@@ -143,6 +144,34 @@ def test_batch_size_auto_and_clipping():
     with pytest.warns(UserWarning, match="clipped"):
         est.fit(X[:30], y[:30])
     assert est._model.batch_sizes == [30]
+
+
+@pytest.mark.parametrize(
+    "n_samples, policy, expected",
+    [
+        (450, {"cap": 200, "min_steps": 1, "floor": 1}, 200),
+        (150, {"cap": 200, "min_steps": 1, "floor": 1}, 150),
+        (344, {"cap": 200, "min_steps": 4, "floor": 32}, 86),  # >= 4 steps
+        (100, {"cap": 200, "min_steps": 4, "floor": 32}, 32),  # the floor
+        (20, {"cap": 200, "min_steps": 4, "floor": 32}, 20),  # all rows
+        (5000, {"cap": 32, "min_steps": 1, "floor": 1}, 32),
+    ],
+)
+def test_auto_batch_size_one_rule(n_samples, policy, expected):
+    assert auto_batch_size(n_samples, **policy) == expected
+
+
+def test_estimators_tune_the_auto_rule_not_replace_it():
+    from skmanifold_attn import AttentionPooling, VAEImputer, VAETransformer
+
+    # Every estimator of the suite answers batch_size="auto" by the one rule.
+    for estimator, n_samples, expected in (
+        (VAETransformer(), 5000, 200),
+        (AttentionPooling(), 344, 86),
+        (VAEImputer(), 5000, 32),
+    ):
+        assert "_batch_size" not in type(estimator).__dict__
+        assert estimator._batch_size(n_samples) == expected
 
 
 def test_shuffle_false_uses_rows_in_order():

@@ -131,6 +131,10 @@ def fidelity(request):
     return {
         "n": len(table),
         "vae": _scores(table, vae.sample(N_SAMPLES, random_state=seed + 10)),
+        # The model's own draws, without sample's marginal calibration.
+        "model": _scores(
+            table, vae.sample(N_SAMPLES, random_state=seed + 10, calibrate=False)
+        ),
         "copula": _scores(table, copula.sample(N_SAMPLES, random_state=seed + 10)),
         "normal_ks": np.mean(
             list(marginal_fidelity(table[normal.columns], normal).values())
@@ -146,7 +150,7 @@ def _tolerance(fidelity):
     # rows, which exceeds the copula's by less than 0.87 / sqrt(n). The same
     # holds for the categories' total variation. So 1 / sqrt(n) is what a
     # perfect model may lose to the copula (0.055 on penguins, 0.026 on the
-    # skewed table); the VAE loses less than 0.04 and 0.017 in KS.
+    # skewed table).
     return 1 / np.sqrt(fidelity["n"])
 
 
@@ -164,27 +168,26 @@ def test_categorical_marginals_within_sampling_noise_of_the_copula(fidelity):
 
 
 @pytest.mark.slow
-def test_numeric_marginals_within_sampling_noise_of_the_copula(fidelity):
-    assert fidelity["vae"]["ks"] <= fidelity["copula"]["ks"] + _tolerance(fidelity)
+def test_numeric_marginals_as_faithful_as_the_copula(fidelity):
+    # Calibrated, the samples' numeric marginals are the data's, as the
+    # copula's are: both KS statistics are then the sampling noise of the
+    # m = 5000 draws (about 0.87 / sqrt(m) = 0.012, the mean of a few
+    # columns varying by about 0.002 from draw to draw), and either may be
+    # the lower. 1 / sqrt(m) bounds that noise; the model's own draws
+    # (0.02 to 0.06) exceed it.
+    tolerance = 1 / np.sqrt(N_SAMPLES)
+    assert fidelity["vae"]["ks"] <= fidelity["copula"]["ks"] + tolerance
 
 
 @pytest.mark.slow
-def test_numeric_marginals_better_than_independent_normals(fidelity):
+def test_model_numeric_marginals_within_sampling_noise_of_the_copula(fidelity):
+    # Without calibration: the quantile map alone brings the model's own
+    # marginals within what a continuous model may lose to the copula.
+    assert fidelity["model"]["ks"] <= fidelity["copula"]["ks"] + _tolerance(fidelity)
+
+
+@pytest.mark.slow
+def test_model_numeric_marginals_better_than_independent_normals(fidelity):
     # The VAE reproduces skewed and multi-modal columns, not just their
     # first two moments.
-    assert fidelity["vae"]["ks"] < fidelity["normal_ks"]
-
-
-@pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "the copula resamples each numeric column's own values, so its KS "
-        "statistic is sampling noise of the 5000 draws alone (about 0.01); "
-        "a continuous model also carries the noise of the n real rows "
-        "(about 0.87 / sqrt(n)): the VAE's KS is 0.04 to 0.05 on penguins "
-        "and about 0.02 on the skewed table"
-    ),
-)
-def test_numeric_marginals_as_faithful_as_the_copula(fidelity):
-    assert fidelity["vae"]["ks"] <= fidelity["copula"]["ks"]
+    assert fidelity["model"]["ks"] < fidelity["normal_ks"]

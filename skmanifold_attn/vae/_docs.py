@@ -73,6 +73,12 @@ VAE_DOC_PIECES = {
     :meth:`sample`): exact values in the conditioned columns, a bounded
     amount of work, and a warning with the effective sample size when the
     model finds the combination improbable.
+
+    **Calibrated samples.** Unconditional :meth:`sample` draws of each
+    real-valued column pass through a monotone quantile map from the
+    sampler's marginal to the training column's distribution: the data's
+    marginals, the model's dependence between columns (``calibrate=False``
+    draws from the model alone). Only ``sample`` is calibrated.
 """,
     "vae_references": """\
     References

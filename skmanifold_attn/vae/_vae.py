@@ -557,7 +557,8 @@ class VAETransformer(
             matching, ``c(x) = F_data^-1(F_model(x))``, with ``F_model`` the
             marginal of this sampler (``latent``) estimated from draws of a
             seed fixed at fit, and ``F_data`` the training column's
-            distribution made continuous (interpolated between its order
+            distribution (its rows in the last ``fit`` or ``partial_fit``
+            call) made continuous (interpolated between its order
             statistics; on a grid, each value spread over its cell), so that
             calibrated draws stay within the column's range. The ranks of the
             draws, and so the dependence the model learned, are unchanged;
@@ -565,7 +566,8 @@ class VAETransformer(
             penguins table, the numeric columns' Kolmogorov-Smirnov statistic
             falls from about 0.05 to the copula's 0.01). Binary and
             categorical columns are drawn as the model gives them. The maps
-            are made on the first call after ``fit`` (about 0.1 s). Only
+            are made on the first call after ``fit`` for each ``latent``
+            (about half a second on the penguins table). Only
             unconditional draws are calibrated (``conditions`` draws come
             from the model as it is), and nothing else is: ``score_samples``,
             ``transform`` and ``inverse_transform`` describe the model

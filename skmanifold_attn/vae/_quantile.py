@@ -17,9 +17,11 @@ a proper density (``g`` is a bijection of the real line), whose draws are
 ``g^-1`` of Gaussian draws. A column whose values lie on a grid with ties
 (whole millimetres, steps of 25 g, counts) is the rounding of a continuous
 quantity: its values out of the model (draws, means) are rounded to that
-grid, ``x_0 + step * round((x - x_0) / step)``, so that draws keep its
-ties (a continuous draw puts no mass on them, and its Kolmogorov-Smirnov
-distance to the column is then about half its largest tie). The latent code
+grid, ``x_0 + step * round((x - x_0) / step)`` (a grid point that holds
+an observed value gives that value exactly, see :class:`GridCells`), so
+that draws keep its ties (a continuous draw puts no mass on them, and
+its Kolmogorov-Smirnov distance to the column is then about half its
+largest tie). The latent code
 then only has to explain the dependence between columns, not their shapes
 (skew, heavy tails, several
 modes, the few values of counts): the copula's idea inside the VAE.
@@ -134,10 +136,6 @@ class GridCells:
             ),
             None,
         )
-
-    def __getitem__(self, i):
-        # (origin, step), as a pair.
-        return (self.origin, self.step)[i]
 
     def round(self, x):
         """``x`` rounded to the grid (observed values exactly)."""

@@ -205,7 +205,7 @@ class TableLikelihood:
     def grid_columns(self):
         """``(column, step)`` of each quantile-map column whose values lie on a grid."""
         return [
-            (column, cell[1])
+            (column, cell.step)
             for block in self.blocks
             if getattr(block, "grid", None) is not None
             for column, cell in zip(block.columns, block.grid, strict=True)

@@ -458,8 +458,8 @@ def test_default_latent_features_are_about_as_good_as_pca_on_digits():
 
 def test_auto_patience_waits_for_a_number_of_optimiser_steps(capsys):
     vae = VAETransformer()
-    # max(10, ceil(80 / batches per epoch)); an int is taken as it is.
-    assert [vae._patience(n) for n in (1, 2, 3, 8, 50)] == [80, 40, 27, 10, 10]
+    # min(40, max(10, ceil(80 / batches per epoch))); an int as it is.
+    assert [vae._patience(n) for n in (1, 2, 3, 8, 50)] == [40, 40, 27, 10, 10]
     assert VAETransformer(n_iter_no_change=5)._patience(1) == 5
     # 300 rows, two batches of the automatic size an epoch: 40 epochs of
     # patience, which the stopping message reports.

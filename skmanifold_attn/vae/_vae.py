@@ -43,15 +43,9 @@ if TYPE_CHECKING:  # typing_extensions ships with the type checkers
 # are counted inactive (Burda et al., 2016, section 5.2).
 ACTIVE_UNIT_THRESHOLD = 1e-2
 
-# n_iter_no_change="auto": epochs without improvement that make at least
-# PATIENCE_STEPS optimiser steps, within [MIN_PATIENCE, MAX_PATIENCE]
-# epochs. On the penguins table (2 batches an epoch) 10 epochs stopped
-# training after about 100 epochs, with samples' pairwise associations worse
-# than a Gaussian copula's (error 0.25 against 0.17); 40 lets it train 350
-# to 700 epochs (error 0.09). Tables of 1600 rows or more (8 batches) keep
-# 10. On one-batch tables (iris, wine) the loss still creeps down after
-# 1000 epochs: 80 epochs of patience ran into max_iter (ConvergenceWarning),
-# 40 stop after 200 to 500 epochs.
+# n_iter_no_change="auto" (see its docstring): enough epochs for
+# PATIENCE_STEPS optimiser steps, within [MIN_PATIENCE, MAX_PATIENCE]. At
+# most 40: one-batch tables (iris, wine) ran into max_iter with 80.
 PATIENCE_STEPS = 80
 MIN_PATIENCE = 10
 MAX_PATIENCE = 40
@@ -154,12 +148,10 @@ class VAETransformer(
     n_iter_no_change : int or "auto", default="auto"
         Epochs without improvement by ``tol`` before training stops.
         ``"auto"``: enough epochs for 80 optimiser steps, from 10 to 40
-        (``min(40, max(10, ceil(80 / n_batches)))`` for ``n_batches``
-        mini-batches an epoch): with the automatic batch size, 10 from 1600
-        rows up, 40 up to 400 rows. An epoch of a small table is one or two
-        steps, and its loss is noisy: ten of them stop training far from its
-        plateau (on the penguins table, after about 100 epochs, with pairwise
-        associations of the samples worse than a Gaussian copula's).
+        (``min(40, max(10, ceil(80 / n_batches)))``): 10 from 1600 rows up
+        with the automatic batch size, 40 up to 400 rows, where an epoch is
+        one or two noisy steps and 10 of them stop training far from its
+        plateau (see the user guide).
 
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the rows, stop when their mean
@@ -190,40 +182,7 @@ class VAETransformer(
     ----------
     {vae_table_attributes}
 
-    kl_per_dim_ : ndarray of shape (n_components,)
-        Mean KL divergence of each latent dimension's posterior from the prior
-        over the training rows, in nats.
-
-    active_units_ : ndarray of int
-        Indices of the latent dimensions whose posterior mean varies across
-        the training rows (variance above 0.01); the others have collapsed to
-        the prior.
-
-    loss_curve_ : list of float
-        Training loss (negative β-ELBO plus L2 penalty) per epoch.
-
-    validation_scores_ : list of float or None
-        Mean importance-weighted bound on the held-out rows per epoch, with
-        ``early_stopping`` (None otherwise).
-
-    best_validation_score_ : float or None
-        Best of ``validation_scores_``.
-
-    best_loss_ : float or None
-        Lowest training loss (None with ``early_stopping``).
-
-    n_iter_ : int
-        Number of epochs run.
-
-    t_ : int
-        Number of training rows seen.
-
-    n_features_in_ : int
-        Number of features seen during ``fit``.
-
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during ``fit``. Defined only when `X`
-        has feature names that are all strings.
+    {vae_fit_attributes}
 
     {vae_notes}
 
@@ -538,45 +497,28 @@ class VAETransformer(
             Columns are named as in ``feature_names_in_`` (or by int index).
             A categorical column takes a category seen at fit, a binary
             column one of its two values, a numeric column any finite number
-            (imposed exactly). The latent codes come from importance
-            resampling: ``max(4096, 20 * n_samples)`` draws ``z ~ N(0, I)``
-            weighted by ``p(conditions | z)``, ``n_samples`` of them drawn by
-            weight; the other columns are then drawn from ``p(x | z)`` and
-            the conditioned ones set to their values. One pass, no rejection
-            loop. When the weights' effective sample size is below 50 (a
-            combination the model finds improbable) a UserWarning says so.
+            (imposed exactly). Latent codes by importance resampling, one
+            pass (see Notes).
         latent : {"aggregate_posterior", "prior"}, default="aggregate_posterior"
             Where unconditional codes come from. ``"aggregate_posterior"``:
             ``z ~ q(z | x_i)`` for a training row ``x_i`` drawn at random (the
             rows of the last ``fit`` or ``partial_fit`` call), the mixture the
             decoder was trained on; it draws no codes from the regions of the
             prior that no training row's posterior reaches, and its samples'
-            marginals are closer to the data's (on the penguins table, the categorical
-            columns' total variation distance 0.028 against 0.053 with the
-            prior). ``"prior"``: ``z ~ N(0, I)``, the generative model itself.
+            marginals are closer to the data's (on the penguins table, the
+            categorical columns' total variation distance 0.009 against
+            0.052 with the prior). ``"prior"``: ``z ~ N(0, I)``, the
+            generative model itself.
             Unused with ``conditions`` (their proposals come from the prior).
         calibrate : bool, default=True
-            Pass each real-valued column's draws (Gaussian, quantile-map,
-            mixture and continuous Bernoulli columns) through a monotone map
-            that gives them the training column's distribution: quantile
-            matching, ``c(x) = F_data^-1(F_model(x))``, with ``F_model`` the
-            marginal of this sampler (``latent``) estimated from draws of a
-            seed fixed at fit, and ``F_data`` the training column's
-            distribution (its rows in the last ``fit`` or ``partial_fit``
-            call) made continuous (interpolated between its order
-            statistics; on a grid, each value spread over its cell), so that
-            calibrated draws stay within the column's range. The ranks of the
-            draws, and so the dependence the model learned, are unchanged;
-            the marginals become those a Gaussian copula would draw (on the
-            penguins table, the numeric columns' Kolmogorov-Smirnov statistic
-            falls from about 0.05 to the copula's 0.01). Binary and
-            categorical columns are drawn as the model gives them. The maps
-            are made on the first call after ``fit`` for each ``latent``
-            (about half a second on the penguins table). Only
-            unconditional draws are calibrated (``conditions`` draws come
-            from the model as it is), and nothing else is: ``score_samples``,
-            ``transform`` and ``inverse_transform`` describe the model
-            itself. ``False`` draws from the model.
+            Map each real-valued column's draws monotonically onto the
+            training column's distribution (quantile matching from this
+            ``latent``'s own marginal, estimated on the first call after
+            fit from a fixed seed: about half a second on the penguins
+            table): the data's marginals, the dependence the model learned
+            (see Notes). Binary and categorical columns, draws with
+            ``conditions``, and the other methods are not calibrated.
+            ``False`` draws from the model alone.
 
         Returns
         -------

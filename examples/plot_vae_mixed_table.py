@@ -8,7 +8,9 @@ with categorical ones (species, island, sex). :class:`~skmanifold_attn.
 VAETransformer` fits it as it is, a DataFrame with a softmax likelihood per
 categorical column and, with ``decoder="gaussian_mixture"``, a mixture of
 Gaussians per numeric column (the three species make them multi-modal), and
-``sample`` returns a DataFrame of the same columns and categories. The
+``sample`` returns a DataFrame of the same columns and categories, each
+numeric column's draws matched to the real column's distribution (its
+marginal calibration; ``calibrate=False`` draws from the model alone). The
 first figure compares the real columns with 2,000 sampled rows.
 
 :class:`~skmanifold_attn.VAEImputer` trains the same kind of model on rows

@@ -169,6 +169,14 @@ class NeuralTrainingMixin:
     # times; the next plateau stops training. None: stop at the first one.
     _plateau_decay = None  # (factor, times)
 
+    def _patience(self, n_batches):
+        """Epochs without improvement before stopping (``n_iter_no_change``).
+
+        An estimator whose ``n_iter_no_change`` has an automatic value
+        resolves it here from the number of batches per epoch.
+        """
+        return self.n_iter_no_change
+
     def _init_model(self, X, y, rng):  # pragma: no cover - abstract hook
         raise NotImplementedError
 
@@ -282,6 +290,7 @@ class NeuralTrainingMixin:
         best_params = getattr(self, "_best_params", None) if early_stopping else None
         converged = False
         decay_factor, decays_left = self._plateau_decay or (1.0, 0)
+        patience = self._patience(-(-n_samples // batch_size))
         if incremental:
             decays_left = 0
         divergence = self._divergence
@@ -354,23 +363,23 @@ class NeuralTrainingMixin:
                 line += f", {time.perf_counter() - start:.2f} s"
                 print(line, flush=True)
 
-            if self._no_improvement_count > self.n_iter_no_change and decays_left:
+            if self._no_improvement_count > patience and decays_left:
                 decays_left -= 1
                 optimizer.learning_rate_init /= decay_factor
                 self._no_improvement_count = 0
                 if self.verbose:
                     print(
                         "No improvement for "
-                        f"{self.n_iter_no_change} consecutive epochs: learning rate "
+                        f"{patience} consecutive epochs: learning rate "
                         f"divided by {decay_factor:g}."
                     )
-            elif self._no_improvement_count > self.n_iter_no_change:
+            elif self._no_improvement_count > patience:
                 converged = True
                 if self.verbose:
                     what = "Validation score" if early_stopping else "Training loss"
                     print(
                         f"{what} did not improve more than tol={self.tol} for "
-                        f"{self.n_iter_no_change} consecutive epochs. Stopping."
+                        f"{patience} consecutive epochs. Stopping."
                     )
                 break
 

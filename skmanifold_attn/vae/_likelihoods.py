@@ -63,6 +63,10 @@ class Likelihood:
     #: Whether the model units are a nonlinear map of the (affine) units:
     #: then :meth:`to_scores` and :meth:`from_scores` are that map.
     maps_units = False
+    #: Whether the column's values are real numbers drawn from a density:
+    #: ``sample``'s marginal calibration applies to it (see
+    #: :mod:`._calibration`).
+    real_valued = False
 
     def __init__(self, columns, dtype):
         self.columns = np.asarray(columns, dtype=np.intp)
@@ -168,6 +172,7 @@ class Gaussian(Likelihood):
     """
 
     name = "gaussian"
+    real_valued = True
     standardises = True
 
     def __init__(self, columns, dtype, variance="learned"):
@@ -315,6 +320,7 @@ class ContinuousBernoulli(Likelihood):
     """
 
     name = "continuous_bernoulli"
+    real_valued = True
 
     def check(self, X, decoder):
         low, high = np.nanmin(X, initial=np.inf), np.nanmax(X, initial=-np.inf)

@@ -31,6 +31,7 @@ class GaussianMixture(Likelihood):
     """Standardised real values: a mixture of ``n_modes`` Gaussians per column."""
 
     name = "gaussian_mixture"
+    real_valued = True
     standardises = True
 
     def __init__(self, columns, dtype, n_modes=MIXTURE_MODES):

@@ -17,9 +17,11 @@ a proper density (``g`` is a bijection of the real line), whose draws are
 ``g^-1`` of Gaussian draws. A column whose values lie on a grid with ties
 (whole millimetres, steps of 25 g, counts) is the rounding of a continuous
 quantity: its values out of the model (draws, means) are rounded to that
-grid, ``x_0 + step * round((x - x_0) / step)``, so that draws keep its
-ties (a continuous draw puts no mass on them, and its Kolmogorov-Smirnov
-distance to the column is then about half its largest tie). The latent code
+grid, ``x_0 + step * round((x - x_0) / step)`` (a grid point that holds
+an observed value gives that value exactly, see :class:`GridCells`), so
+that draws keep its ties (a continuous draw puts no mass on them, and
+its Kolmogorov-Smirnov distance to the column is then about half its
+largest tie). The latent code
 then only has to explain the dependence between columns, not their shapes
 (skew, heavy tails, several
 modes, the few values of counts): the copula's idea inside the VAE.
@@ -105,6 +107,48 @@ def lattice_step(values):
     return 0.0
 
 
+#: Most decimals a grid column's values are written with (see GridCells).
+MAX_GRID_DECIMALS = 12
+
+
+class GridCells:
+    """The grid of a column's values, and rounding to it.
+
+    ``x_0 + step * round((x - x_0) / step)`` is computed in floating point,
+    where ``step`` is itself a rounded difference: ``45.2`` comes back as
+    ``45.19999999999926``, which is not the column's ``45.2``, so draws would
+    lose the column's ties. A rounded value whose grid point holds an
+    observed value is that value, exactly; another one is written with as
+    many decimals as the column's values need (when at most
+    ``MAX_GRID_DECIMALS`` do).
+    """
+
+    def __init__(self, values, step):
+        self.origin = float(np.min(values))
+        self.step = float(step)
+        self.values = np.unique(np.asarray(values, dtype=np.float64))
+        self.index = np.rint((self.values - self.origin) / self.step)
+        self.decimals = next(
+            (
+                d
+                for d in range(MAX_GRID_DECIMALS + 1)
+                if np.array_equal(np.round(self.values, d), self.values)
+            ),
+            None,
+        )
+
+    def round(self, x):
+        """``x`` rounded to the grid (observed values exactly)."""
+        k = np.rint((x - self.origin) / self.step)
+        out = self.origin + self.step * k
+        if self.decimals is not None:
+            out = np.round(out, self.decimals)
+        position = np.minimum(np.searchsorted(self.index, k), self.index.size - 1)
+        with np.errstate(invalid="ignore"):
+            observed = self.index[position] == k
+        return np.where(observed, self.values[position], out)
+
+
 def _piecewise(values, knots_in, knots_out):
     """The piecewise-linear map through ``(knots_in, knots_out)``, linear tails."""
     slope = np.diff(knots_out) / np.diff(knots_in)
@@ -136,7 +180,7 @@ class QuantileGaussian(Gaussian):
             column = column[~np.isnan(column)]
             self.knots.append(quantile_knots(column))
             step = lattice_step(column)
-            self.grid.append((float(column.min()), step) if step > 0 else None)
+            self.grid.append(GridCells(column, step) if step > 0 else None)
         return self
 
     def _map(self, X, forward):
@@ -150,8 +194,7 @@ class QuantileGaussian(Gaussian):
                 else:
                     mapped = _piecewise(column, u, x)
                     if self.grid[j] is not None:
-                        origin, step = self.grid[j]
-                        mapped = origin + step * np.rint((mapped - origin) / step)
+                        mapped = self.grid[j].round(mapped)
             out[..., j] = np.where(np.isnan(column), np.nan, mapped)
         return out.astype(X.dtype, copy=False)
 

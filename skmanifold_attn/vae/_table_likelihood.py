@@ -202,9 +202,10 @@ class TableLikelihood:
         X_model += self.loc.astype(X_model.dtype)
         return X_model
 
-    def _grid_columns(self):
+    def grid_columns(self):
+        """``(column, step)`` of each quantile-map column whose values lie on a grid."""
         return [
-            (column, cell[1])
+            (column, cell.step)
             for block in self.blocks
             if getattr(block, "grid", None) is not None
             for column, cell in zip(block.columns, block.grid, strict=True)
@@ -214,7 +215,7 @@ class TableLikelihood:
     @property
     def has_grid(self):
         """Whether a quantile-map column lies on a grid (see :meth:`dequantise`)."""
-        return bool(self._grid_columns())
+        return bool(self.grid_columns())
 
     def dequantise(self, X, rng):
         """Training values of grid columns spread uniformly over their cells.
@@ -229,7 +230,7 @@ class TableLikelihood:
         probability, and draws rounded back to the grid keep the ties.
         """
         X = X.copy()
-        for column, step in self._grid_columns():
+        for column, step in self.grid_columns():
             X[:, column] += step * (rng.uniform(size=X.shape[0]) - 0.5)
         return X
 

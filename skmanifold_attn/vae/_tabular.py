@@ -15,6 +15,7 @@ from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import check_is_fitted
 
 from .._table import decode_table, fit_table, transform_table
+from ._calibration import MarginalCalibration, n_calibration_draws
 from ._impute import impute
 from ._likelihoods import Bernoulli, Categorical
 from ._table_likelihood import build_likelihood
@@ -24,6 +25,10 @@ from ._table_likelihood import build_likelihood
 # resamples: one pass, no rejection loop.
 PROPOSALS_PER_ROW = 20
 MIN_PROPOSALS = 4096
+
+# Rows decoded at a time to estimate the sampler's marginals (bounds the
+# memory of the decoder's outputs).
+CALIBRATION_CHUNK = 8192
 
 # Below this effective sample size of the weighted proposals, conditional
 # samples rest on few latent codes: sample warns.
@@ -399,7 +404,39 @@ class TableMixin:
         rng = check_random_state(random_state)
         return importance_impute(self._model, X_model, n_draws, rng)
 
-    def _sample_table(self, n_samples, rng, conditions, latent):
+    def _latent_codes(self, n_samples, rng, latent):
+        """Unconditional latent codes from the prior or the aggregate posterior."""
+        model = self._model
+        Z = rng.standard_normal((n_samples, model.n_components))
+        if latent == "aggregate_posterior":
+            mean, log_var = self._posterior
+            rows = rng.randint(mean.shape[0], size=n_samples)
+            Z = mean[rows] + np.exp(0.5 * log_var[rows]) * Z
+        return Z.astype(model.dtype)
+
+    def _calibration(self, latent):
+        """The :class:`MarginalCalibration` of ``latent``'s draws (made once).
+
+        Fitted on the first call after each fit, from the seed fit fixed: the
+        sampler's draws of :func:`n_calibration_draws` rows, matched to the
+        training columns' quantiles.
+        """
+        if latent not in self._calibrations:
+            model = self._model
+            columns, targets = self._calibration_targets
+            rng = np.random.RandomState(self._calibration_seed)
+            n_draws = n_calibration_draws(columns.size) if columns.size else 0
+            draws = np.empty((n_draws, columns.size))
+            for start in range(0, n_draws, CALIBRATION_CHUNK):
+                rows = slice(start, min(start + CALIBRATION_CHUNK, n_draws))
+                Z = self._latent_codes(rows.stop - rows.start, rng, latent)
+                draws[rows] = model.decode_sample(Z, rng)[:, columns]
+            self._calibrations[latent] = MarginalCalibration.fit(
+                columns, draws, targets
+            )
+        return self._calibrations[latent]
+
+    def _sample_table(self, n_samples, rng, conditions, latent, calibrate=True):
         """Rows drawn as ``sample`` documents, as a table of the fitted kind."""
         model = self._model
         if latent not in ("aggregate_posterior", "prior"):
@@ -407,14 +444,12 @@ class TableMixin:
                 f"latent must be 'aggregate_posterior' or 'prior', got {latent!r}."
             )
         if conditions is None:
-            Z = rng.standard_normal((n_samples, model.n_components))
-            if latent == "aggregate_posterior":
-                mean, log_var = self._posterior
-                rows = rng.randint(mean.shape[0], size=n_samples)
-                Z = mean[rows] + np.exp(0.5 * log_var[rows]) * Z
-            return self._from_model_units(
-                model.decode_sample(Z.astype(model.dtype), rng)
+            X_model = model.decode_sample(
+                self._latent_codes(n_samples, rng, latent), rng
             )
+            if calibrate:
+                self._calibration(latent).apply(X_model)
+            return self._from_model_units(X_model)
         columns, values = parse_conditions(
             conditions, model.likelihood, self._schema, self._labels()
         )

@@ -454,3 +454,19 @@ def test_default_latent_features_are_about_as_good_as_pca_on_digits():
             error_score="raise",
         ).mean()
     assert vae > pca - 0.03, (vae, pca)
+
+
+def test_auto_patience_waits_for_a_number_of_optimiser_steps(capsys):
+    vae = VAETransformer()
+    # min(40, max(10, ceil(80 / batches per epoch))); an int as it is.
+    assert [vae._patience(n) for n in (1, 2, 3, 8, 50)] == [40, 40, 27, 10, 10]
+    assert VAETransformer(n_iter_no_change=5)._patience(1) == 5
+    # 300 rows, two batches of the automatic size an epoch: 40 epochs of
+    # patience, which the stopping message reports.
+    X = np.random.RandomState(0).normal(size=(300, 3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        VAETransformer(
+            hidden_layer_sizes=(8,), max_iter=200, tol=1e3, verbose=True
+        ).fit(X)
+    assert "for 40 consecutive epochs. Stopping." in capsys.readouterr().out

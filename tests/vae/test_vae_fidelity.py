@@ -1,8 +1,8 @@
 """How faithful VAETransformer's samples of mixed tables are, against a copula.
 
 Real tables (penguins) and two synthetic tables (skewed, bimodal and count
-columns; a correlated mixed table) are fitted by ``VAETransformer`` with its
-default column likelihoods and by the Gaussian-copula baseline of
+columns; a correlated mixed table) are fitted by ``VAETransformer`` at its
+default settings and by the Gaussian-copula baseline of
 ``_vae_fidelity``; 5000 rows sampled from each are compared with the real
 rows by per-column marginal distances (KS statistic, total variation) and by
 the mean absolute error of the pairwise associations (correlation, Cramér's
@@ -29,12 +29,6 @@ from sklearn.exceptions import ConvergenceWarning
 from skmanifold_attn import VAETransformer
 
 N_SAMPLES = 5000
-# The default decoder ('auto': a quantile map for numeric columns of more
-# than two values). n_iter_no_change=50 lets the small tables train to their
-# plateau: with the default 10, penguins (two batches an epoch) stop after
-# about 100 epochs, far from it, and their association error (about 0.24) is
-# worse than the copula's (0.17); with 50 they run 550 to 720 epochs.
-VAE_PARAMS = {"n_iter_no_change": 50}
 
 
 @pytest.fixture(autouse=True)
@@ -116,7 +110,7 @@ def fidelity(request):
     seed = 0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        vae = VAETransformer(random_state=seed, **VAE_PARAMS).fit(table)
+        vae = VAETransformer(random_state=seed).fit(table)
     copula = GaussianCopula(random_state=seed).fit(table)
     # An independent normal per numeric column: what a model that learned
     # only means and variances would give.
@@ -131,6 +125,10 @@ def fidelity(request):
     return {
         "n": len(table),
         "vae": _scores(table, vae.sample(N_SAMPLES, random_state=seed + 10)),
+        # The model's own draws, without sample's marginal calibration.
+        "model": _scores(
+            table, vae.sample(N_SAMPLES, random_state=seed + 10, calibrate=False)
+        ),
         "copula": _scores(table, copula.sample(N_SAMPLES, random_state=seed + 10)),
         "normal_ks": np.mean(
             list(marginal_fidelity(table[normal.columns], normal).values())
@@ -146,7 +144,7 @@ def _tolerance(fidelity):
     # rows, which exceeds the copula's by less than 0.87 / sqrt(n). The same
     # holds for the categories' total variation. So 1 / sqrt(n) is what a
     # perfect model may lose to the copula (0.055 on penguins, 0.026 on the
-    # skewed table); the VAE loses less than 0.04 and 0.017 in KS.
+    # skewed table).
     return 1 / np.sqrt(fidelity["n"])
 
 
@@ -164,27 +162,26 @@ def test_categorical_marginals_within_sampling_noise_of_the_copula(fidelity):
 
 
 @pytest.mark.slow
-def test_numeric_marginals_within_sampling_noise_of_the_copula(fidelity):
-    assert fidelity["vae"]["ks"] <= fidelity["copula"]["ks"] + _tolerance(fidelity)
+def test_numeric_marginals_as_faithful_as_the_copula(fidelity):
+    # Calibrated, the samples' numeric marginals are the data's, as the
+    # copula's are: both KS statistics are then the sampling noise of the
+    # m = 5000 draws (about 0.87 / sqrt(m) = 0.012, the mean of a few
+    # columns varying by about 0.002 from draw to draw), and either may be
+    # the lower. 1 / sqrt(m) bounds that noise; the model's own draws
+    # (0.02 to 0.06) exceed it.
+    tolerance = 1 / np.sqrt(N_SAMPLES)
+    assert fidelity["vae"]["ks"] <= fidelity["copula"]["ks"] + tolerance
 
 
 @pytest.mark.slow
-def test_numeric_marginals_better_than_independent_normals(fidelity):
+def test_model_numeric_marginals_within_sampling_noise_of_the_copula(fidelity):
+    # Without calibration: the quantile map alone brings the model's own
+    # marginals within what a continuous model may lose to the copula.
+    assert fidelity["model"]["ks"] <= fidelity["copula"]["ks"] + _tolerance(fidelity)
+
+
+@pytest.mark.slow
+def test_model_numeric_marginals_better_than_independent_normals(fidelity):
     # The VAE reproduces skewed and multi-modal columns, not just their
     # first two moments.
-    assert fidelity["vae"]["ks"] < fidelity["normal_ks"]
-
-
-@pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "the copula resamples each numeric column's own values, so its KS "
-        "statistic is sampling noise of the 5000 draws alone (about 0.01); "
-        "a continuous model also carries the noise of the n real rows "
-        "(about 0.87 / sqrt(n)): the VAE's KS is 0.04 to 0.05 on penguins "
-        "and about 0.02 on the skewed table"
-    ),
-)
-def test_numeric_marginals_as_faithful_as_the_copula(fidelity):
-    assert fidelity["vae"]["ks"] <= fidelity["copula"]["ks"]
+    assert fidelity["model"]["ks"] < fidelity["normal_ks"]

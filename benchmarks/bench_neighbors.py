@@ -67,7 +67,7 @@ def run_case(case):
     sys.path.insert(0, str(ROOT))
     X = high_dimensional(case["n"], case["dim"])
     part, impl = case["part"], case["impl"]
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     error = float("nan")
     if part == "knn":
         from skmanifold_attn.manifold._neighbors import build_index
@@ -98,9 +98,16 @@ def run_case(case):
             )
         result = est.fit_transform(X)
     seconds = time.perf_counter() - start
+    cpu_seconds = time.process_time() - cpu_start
     np.save(case["out"], result)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
-    return {"seconds": seconds, "error": error, "peak_gib": peak, "load": _load()}
+    return {
+        "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
+        "error": error,
+        "peak_gib": peak,
+        "load": _load(),
+    }
 
 
 def _limit_memory(gib):
@@ -155,17 +162,22 @@ def _table(title, rows, reference):
     print(f"\n{title}")
     print(
         f"{'run':<22} {'seconds':>8} {'ratio':>7} {'recall':>7} {'error':>10} "
-        f"{'err ratio':>9} {'procrustes':>10} {'peak GiB':>8}  load (1/5/15 min)"
+        f"{'err ratio':>9} {'procrustes':>10} {'peak GiB':>8} {'CPU s':>7} "
+        f"{'CPU ratio':>9}  load (1/5/15 min)"
     )
     ref = rows.get(reference, {})
     for name, row in rows.items():
         ratio = ref.get("seconds", np.nan) / row.get("seconds", np.nan)
         err_ratio = row.get("error", np.nan) / ref.get("error", np.nan)
+        # One thread per run: under load the CPU-time ratio is the steadier.
+        cpu_ratio = ref.get("cpu_seconds", np.nan) / row.get("cpu_seconds", np.nan)
         print(
             f"{name:<22} {_fmt(row.get('seconds'), '8.2f')} {_fmt(ratio, '7.2f')} "
             f"{_fmt(row.get('recall'), '7.4f')} {_fmt(row.get('error'), '10.3e')} "
             f"{_fmt(err_ratio, '9.4f')} {_fmt(row.get('procrustes'), '10.1e')} "
-            f"{_fmt(row.get('peak_gib'), '8.2f')}  {row.get('load', '')}"
+            f"{_fmt(row.get('peak_gib'), '8.2f')} "
+            f"{_fmt(row.get('cpu_seconds'), '7.2f')} {_fmt(cpu_ratio, '9.2f')}  "
+            f"{row.get('load', '')}"
             + (f"  FAILED: {row['failed']}" if "failed" in row else ""),
             flush=True,
         )

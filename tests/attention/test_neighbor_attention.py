@@ -220,7 +220,8 @@ def test_auto_retrieval_space_is_the_one_where_neighbours_predict_better():
     # Digits: standardising weighs the rarely inked pixels as much as the
     # others, and the pixels' own space gives the better neighbours.
     X, y = _digits()
-    auto = NeighborAttentionClassifier(**FAST).fit(X[:300], y[:300])
+    auto = NeighborAttentionClassifier(scale_retrieval="auto", **FAST)
+    auto.fit(X[:300], y[:300])
     assert auto.scale_retrieval_ is False
     raw = NeighborAttentionClassifier(scale_retrieval=False, **FAST)
     raw.fit(X[:300], y[:300])
@@ -232,10 +233,11 @@ def test_auto_retrieval_space_is_the_one_where_neighbours_predict_better():
     rng = np.random.RandomState(0)
     X = np.c_[rng.uniform(-2, 2, size=(300, 2)), 1000 * rng.normal(size=300)]
     y = np.sin(2 * X[:, 0]) + X[:, 1]
-    reg = NeighborAttentionRegressor(**FAST).fit(X, y)
+    reg = NeighborAttentionRegressor(scale_retrieval="auto", **FAST).fit(X, y)
     assert reg.scale_retrieval_ is True
     fixed = NeighborAttentionRegressor(scale_retrieval=False, **FAST).fit(X, y)
     assert fixed.scale_retrieval_ is False
+    assert NeighborAttentionRegressor(**FAST).fit(X, y).scale_retrieval_ is True
 
 
 def test_classifier_starts_at_the_best_leave_one_out_kernel_bandwidth():
@@ -257,14 +259,17 @@ def test_classifier_starts_at_the_best_leave_one_out_kernel_bandwidth():
 
 
 # -- evidence (small; the benchmark has the full comparison) --------------------
-def test_digits_at_defaults_beat_the_mlp_and_match_tuned_knn():
+def test_digits_with_auto_retrieval_space_beat_the_mlp_and_match_tuned_knn():
     # Measured with the benchmark's folds: 0.9855 at this seed (0.9861 over
     # seeds 0, 1, 2) against 0.9861 for k-nearest neighbours with k tuned by
     # an inner grid search and 0.972 for the MLP: a tie with kNN to about one
-    # test row per fold, hence the margin below (two rows per fold).
+    # test row per fold, hence the margin below (two rows per fold). At the
+    # default scale_retrieval=True the classifier scores 0.977 (0.979 over
+    # the three seeds): standardised pixels make worse neighbours.
     X, y = load_digits(return_X_y=True)
     cv = StratifiedKFold(3, shuffle=True, random_state=0)
-    ours = cross_val_score(NeighborAttentionClassifier(random_state=0), X, y, cv=cv)
+    clf = NeighborAttentionClassifier(scale_retrieval="auto", random_state=0)
+    ours = cross_val_score(clf, X, y, cv=cv)
     knn = GridSearchCV(KNeighborsClassifier(), {"n_neighbors": [1, 3, 5, 10, 20]})
     knn_score = cross_val_score(knn, X, y, cv=cv).mean()
     mlp_score = cross_val_score(MLPClassifier(random_state=0), X, y, cv=cv).mean()

@@ -181,7 +181,7 @@ class _BaseNeighborAttention(NeuralTrainingMixin, BaseEstimator):
             dtype=self._memory[0].dtype,
         )
         model.set_memory(*self._memory)
-        if self._task == "classification" and self.weights == "attention":
+        if self._kernel_log_bandwidth is not None:
             # Start from the kernel whose leave-one-out vote fits best.
             model.log_bandwidth[0] = self._kernel_log_bandwidth
         if self.retrieval == "learned":
@@ -257,15 +257,23 @@ class _BaseNeighborAttention(NeuralTrainingMixin, BaseEstimator):
         distance-kernel vote predicts the training rows' targets better
         (leave-one-out: a row is not in its own context; the loss at the
         best of the kernel's bandwidths) is kept. A classifier's first fit
-        also keeps that best bandwidth as the attention's initial one.
+        also keeps that best bandwidth as the attention's initial one, with
+        retrieval in the input space only: the learned space replaces the
+        context the choice was made on (and a sharp input-space kernel over
+        the neighbours by the keys cost the digits about a point).
         """
         if self.scale_retrieval == "auto":
             candidates = (True, False)
         else:
             candidates = (self.scale_retrieval,)
         want_kernel = (
-            first and self._task == "classification" and self.weights == "attention"
+            first
+            and self._task == "classification"
+            and self.weights == "attention"
+            and self.retrieval == "input"
         )
+        if first:
+            self._kernel_log_bandwidth = None
         best = None
         for scaled in candidates:
             space = data if scaled else self._features.transform(X, scaled=False)

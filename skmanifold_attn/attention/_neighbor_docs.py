@@ -19,7 +19,7 @@ _COMMON_PARAMETERS = """\
         Share of the row's own encoding dropped (during training only) where
         the head reads it, so that the head learns from the context rather
         than memorising the training rows through their encodings.
-    scale_retrieval : "auto" or bool, default="auto"
+    scale_retrieval : bool or "auto", default=True
         Whether the nearest training rows are found after standardising every
         column (True: every column counts equally, for tables whose columns
         have different units) or in the space of ``X`` as given (False: for
@@ -28,7 +28,8 @@ _COMMON_PARAMETERS = """\
         searches both and keeps the one where a distance-kernel vote of each
         training row's neighbours (leave-one-out: a row is never its own
         neighbour) predicts the training targets better; the choice is
-        ``scale_retrieval_``. The network always sees standardised columns.
+        ``scale_retrieval_``; it depends on the columns' units, where True
+        does not. The network always sees standardised columns.
     retrieval : {"input", "learned"}, default="input"
         The space the nearest training rows are searched in. ``"input"``:
         the input space (as ``scale_retrieval`` says), once per ``fit``.

@@ -17,7 +17,9 @@ rows) and their targets ``y_1..y_k``, as in TabR (Gorishniy et al., 2023)::
 standardised target(s) (regression); ``r_j`` is the distance between the
 rows in the retrieval's input space, ``r0^2`` the mean
 squared context distance of the training rows and ``g`` a learned log-scale
-(0 at initialisation): at initialisation the attention is a Gaussian kernel
+(0 at initialisation; a classifier's estimator sets it to the bandwidth whose
+leave-one-out kernel vote fits the training classes best, see
+``_neighbor_kernel``): at initialisation the attention is a Gaussian kernel
 smoother over the retrieved rows, and training reshapes it through the keys.
 ``t_j`` is the context row's target (one-hot class or standardised value)
 and ``b`` a learned scale (1 at initialisation): the head learns a

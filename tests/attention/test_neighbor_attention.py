@@ -256,6 +256,13 @@ def test_classifier_starts_at_the_best_leave_one_out_kernel_bandwidth():
     )
     assert clf._kernel_log_bandwidth == LOG_BANDWIDTHS[np.argmin(losses)]
     assert np.argmin(losses) > 0  # not the smoothest kernel tried
+    # Not with the learned space (its context is not the one judged), nor
+    # for the regressor: both start at g = 0.
+    learned = NeighborAttentionClassifier(retrieval="learned", **FAST).fit(X, y)
+    assert learned._kernel_log_bandwidth is None
+    assert learned._model.log_bandwidth[0] != clf._model.log_bandwidth[0]
+    reg = NeighborAttentionRegressor(**FAST).fit(X, y.astype(float))
+    assert reg._kernel_log_bandwidth is None
 
 
 # -- evidence (small; the benchmark has the full comparison) --------------------

@@ -8,11 +8,12 @@ Scores (same folds for every model):
 - classification of the digits.
 
 Models: NeighborAttention{Regressor,Classifier} at defaults (and, for the
-digits, with ``scale_retrieval=False``: pixels share one unit), k-nearest
-neighbours with ``n_neighbors`` tuned by an inner GridSearchCV, the MLP and
-HistGradientBoosting at defaults, and AttentionPooling followed by a linear
-model. The ablation trains the same network with learned attention, uniform
-weights and LLE's barycentric weights over the same neighbours, then with
+digits, with ``scale_retrieval=False`` and ``"auto"``: pixels share one
+unit), k-nearest neighbours with ``n_neighbors`` tuned by an inner
+GridSearchCV, the MLP and HistGradientBoosting at defaults, and
+AttentionPooling followed by a linear model. The ablation trains the same
+network with learned attention, uniform weights and LLE's barycentric
+weights over the same neighbours, then with
 retrieval in the input space and in the learned space (``retrieval``), with
 the fit time per epoch and per refresh of the learned space's neighbours.
 
@@ -111,6 +112,11 @@ def classification_models(smoke):
         "NeighborAttentionClassifier(scale_retrieval=False)": (
             NeighborAttentionClassifier(
                 scale_retrieval=False, max_iter=na_iters, random_state=0
+            )
+        ),
+        'NeighborAttentionClassifier(scale_retrieval="auto")': (
+            NeighborAttentionClassifier(
+                scale_retrieval="auto", max_iter=na_iters, random_state=0
             )
         ),
         "KNeighborsClassifier (tuned k)": GridSearchCV(

@@ -20,6 +20,7 @@ from .._nn._training import NeuralTrainingMixin
 from .._table import CATEGORICAL_FEATURES_CONSTRAINT, fit_table, transform_table
 from ..manifold._neighbors import ALGORITHMS
 from ._neighbor_features import RowFeatures
+from ._neighbor_kernel import LOG_BANDWIDTHS, kernel_vote_losses
 from ._neighbor_network import NeighborAttentionNetwork
 from ._neighbor_retrieval import (
     QUERY_CHUNK,
@@ -42,7 +43,7 @@ class _BaseNeighborAttention(NeuralTrainingMixin, BaseEstimator):
         "embed_dim": [Interval(Integral, 1, None, closed="left")],
         "weights": [StrOptions(set(WEIGHTINGS))],
         "dropout": [Interval(Real, 0, 1, closed="left")],
-        "scale_retrieval": ["boolean"],
+        "scale_retrieval": ["boolean", StrOptions({"auto"})],
         "retrieval": [StrOptions({"input", "learned"})],
         "retrieval_refresh": [Interval(Integral, 1, None, closed="left")],
         "categorical_features": CATEGORICAL_FEATURES_CONSTRAINT,
@@ -180,6 +181,9 @@ class _BaseNeighborAttention(NeuralTrainingMixin, BaseEstimator):
             dtype=self._memory[0].dtype,
         )
         model.set_memory(*self._memory)
+        if self._kernel_log_bandwidth is not None:
+            # Start from the kernel whose leave-one-out vote fits best.
+            model.log_bandwidth[0] = self._kernel_log_bandwidth
         if self.retrieval == "learned":
             model.refresher = self._refresh
             model.refresh_every = self.retrieval_refresh
@@ -208,16 +212,10 @@ class _BaseNeighborAttention(NeuralTrainingMixin, BaseEstimator):
         if first:
             self._features = RowFeatures(X, self._schema)
         data = self._features.transform(X)
-        space = (
-            data if self.scale_retrieval else self._features.transform(X, scaled=False)
-        )
-        index = build_memory_index(
-            self.neighbors_algorithm, space, self.n_neighbors, self.random_state
+        scaled, index, neighbors, mask, distances = self._retrieval_space(
+            X, data, y_enc, first
         )
         space = index.data_  # the indexed rows (row-major)
-        neighbors, mask, distances = context_neighbors(
-            index, space, space, self.n_neighbors
-        )
         self._memory = (data, y_enc, neighbors, mask, distances)
         self._memory += (self._fixed_weights(space, space, neighbors, mask),)
         learned = self.retrieval == "learned"
@@ -248,8 +246,65 @@ class _BaseNeighborAttention(NeuralTrainingMixin, BaseEstimator):
             )
         else:
             self._index = index
-        self._scaled_retrieval = self.scale_retrieval
+        self._scaled_retrieval = self.scale_retrieval_ = scaled
         return self
+
+    def _retrieval_space(self, X, data, y_enc, first):
+        """The retrieval space and the training rows' context in it.
+
+        ``(scaled, index, neighbors, mask, distances)``. With
+        ``scale_retrieval="auto"`` both spaces are searched and the one whose
+        distance-kernel vote predicts the training rows' targets better
+        (leave-one-out: a row is not in its own context; the loss at the
+        best of the kernel's bandwidths) is kept. A classifier's first fit
+        also keeps that best bandwidth as the attention's initial one, with
+        retrieval in the input space only: the learned space replaces the
+        context the choice was made on (and a sharp input-space kernel over
+        the neighbours by the keys cost the digits about a point).
+        """
+        if self.scale_retrieval == "auto":
+            candidates = (True, False)
+        else:
+            candidates = (self.scale_retrieval,)
+        want_kernel = (
+            first
+            and self._task == "classification"
+            and self.weights == "attention"
+            and self.retrieval == "input"
+        )
+        if first:
+            self._kernel_log_bandwidth = None
+        best = None
+        for scaled in candidates:
+            space = data if scaled else self._features.transform(X, scaled=False)
+            index = build_memory_index(
+                self.neighbors_algorithm, space, self.n_neighbors, self.random_state
+            )
+            found = context_neighbors(index, index.data_, index.data_, self.n_neighbors)
+            if len(candidates) == 1 and not want_kernel:
+                return (scaled, index, *found)
+            losses = self._kernel_losses(y_enc, *found)
+            if best is None or losses.min() < best[0]:
+                best = (losses.min(), int(np.argmin(losses)), scaled, index, found)
+        if want_kernel:
+            self._kernel_log_bandwidth = float(LOG_BANDWIDTHS[best[1]])
+        return (best[2], best[3], *best[4])
+
+    def _kernel_losses(self, y_enc, neighbors, mask, distances):
+        """Leave-one-out losses of the kernel vote (see ``_neighbor_kernel``)."""
+        classification = self._task == "classification"
+        if classification:
+            table = np.eye(self._n_outputs)[y_enc]
+        else:
+            table = y_enc.reshape(y_enc.shape[0], -1)
+        safe = np.maximum(neighbors, 0)
+
+        def context_targets(rows):
+            return table[safe[rows]]
+
+        return kernel_vote_losses(
+            distances, mask, context_targets, table, classification=classification
+        )
 
     def _fixed_weights(self, X, space, neighbors, mask):
         """The ablation's fixed weights (input space), or None."""

@@ -19,13 +19,17 @@ _COMMON_PARAMETERS = """\
         Share of the row's own encoding dropped (during training only) where
         the head reads it, so that the head learns from the context rather
         than memorising the training rows through their encodings.
-    scale_retrieval : bool, default=True
+    scale_retrieval : bool or "auto", default=True
         Whether the nearest training rows are found after standardising every
         column (True: every column counts equally, for tables whose columns
         have different units) or in the space of ``X`` as given (False: for
         columns in one unit, such as pixel intensities, where rarely used
-        columns would otherwise weigh as much as the others). The network
-        always sees standardised columns.
+        columns would otherwise weigh as much as the others). ``"auto"``
+        searches both and keeps the one where a distance-kernel vote of each
+        training row's neighbours (leave-one-out: a row is never its own
+        neighbour) predicts the training targets better; the choice is
+        ``scale_retrieval_``; it depends on the columns' units, where True
+        does not. The network always sees standardised columns.
     retrieval : {"input", "learned"}, default="input"
         The space the nearest training rows are searched in. ``"input"``:
         the input space (as ``scale_retrieval`` says), once per ``fit``.
@@ -87,6 +91,13 @@ default="from_dtype"
 """
 
 
+_ATTRIBUTES = """\
+    scale_retrieval_ : bool
+        Whether the neighbours were searched in the standardised space (the
+        choice of ``scale_retrieval="auto"``, else its value).
+"""
+
+
 _REFERENCES = """\
     .. [1] Y. Gorishniy, I. Rubachev, N. Kartashev, D. Shlenskii, A. Kotelnikov
        and A. Babenko, "TabR: Tabular Deep Learning Meets Nearest Neighbors",
@@ -101,7 +112,9 @@ def fill_neighbor_doc(cls, dropout="0.2"):
     doc = doc.replace("    {common_parameters}\n", _COMMON_PARAMETERS)
     doc = doc.replace("{dropout_default}", dropout)
     doc = doc.replace("    {learning_rate_init}\n", DOC_PIECES["learning_rate_init"])
-    doc = doc.replace("    {common_attributes}\n", DOC_PIECES["training_attributes"])
+    doc = doc.replace(
+        "    {common_attributes}\n", _ATTRIBUTES + DOC_PIECES["training_attributes"]
+    )
     doc = doc.replace("    {references}\n", _REFERENCES)
     cls.__doc__ = doc
     return cls

@@ -10,18 +10,24 @@ rows) and their targets ``y_1..y_k``, as in TabR (Gorishniy et al., 2023)::
     a   = softmax(s)                (masked slots excluded)
     v_j = L(y_j) + T(q - k_j)       label embedding + query-context difference
     c   = sum_j a_j v_j             context vector
-    out = H(drop(h) + c) + b * sum_j a_j t_j
+    out = H(drop(h) + c) + b * V(sum_j a_j t_j)
                                     head, plus the neighbours' weighted vote
 
 ``L`` is a learned embedding per class (classification) or a Dense map of the
 standardised target(s) (regression); ``r_j`` is the distance between the
 rows in the retrieval's input space, ``r0^2`` the mean
 squared context distance of the training rows and ``g`` a learned log-scale
-(0 at initialisation): at initialisation the attention is a Gaussian kernel
+(0 at initialisation; a classifier's estimator sets it to the bandwidth whose
+leave-one-out kernel vote fits the training classes best, see
+``_neighbor_kernel``): at initialisation the attention is a Gaussian kernel
 smoother over the retrieved rows, and training reshapes it through the keys.
 ``t_j`` is the context row's target (one-hot class or standardised value)
 and ``b`` a learned scale (1 at initialisation): the head learns a
-correction to the attention-weighted vote of the neighbours. ``drop`` is
+correction to the attention-weighted vote of the neighbours. For classes
+``V(v) = log(v + 0.01)``: the vote enters the logits as a log-probability,
+so that the neighbours' agreement counts as much as the head's logits (a
+class none of them has gets ``log 0.01``); for regression ``V`` is the
+identity. ``drop`` is
 dropout of the row's own encoding during training (inverted:
 kept entries scaled by ``1 / (1 - dropout)``; identity at inference): without
 it the head learns the training rows' targets from their own encodings (an
@@ -44,6 +50,7 @@ import numpy as np
 
 from .._nn._layers import Dense, mlp
 from .._nn._losses import softmax, softmax_cross_entropy, squared_error
+from ._neighbor_kernel import VOTE_FLOOR
 
 
 def masked_softmax(scores, mask):
@@ -198,6 +205,16 @@ class NeighborAttentionNetwork:
             keys[rows] = self.key.predict(self.encoder.predict(X_std[rows]))
         return keys
 
+    def _vote_term(self, vote):
+        """``V(vote)``: its logarithm (plus the floor) for classes, else itself.
+
+        Fixed weights (LLE's) may give a class a negative vote: it counts as
+        0 (with fixed weights no gradient flows through the vote).
+        """
+        if self.task == "classification":
+            return np.log(np.maximum(vote, 0) + VOTE_FLOOR)
+        return vote
+
     # -- pieces -------------------------------------------------------------
     def _label_weights(self):
         """``(W, b)`` of the label map: an embedding per class (no bias), or
@@ -309,7 +326,7 @@ class NeighborAttentionNetwork:
             self.memory_prior[rows],
             keep,
         )
-        return self.head.forward(z) + self.vote_scale[0] * vote
+        return self.head.forward(z) + self.vote_scale[0] * self._vote_term(vote)
 
     def backward(self, d_out):
         """Fill the gradients from the gradient of the loss w.r.t. the logits."""
@@ -330,7 +347,7 @@ class NeighborAttentionNetwork:
         b, k, d = diff.shape
         first, second = self.encoder.layers
         d_context = self.head.backward(d_out.copy())
-        self._label_grad[-1][0] = np.vdot(d_out, vote)
+        self._label_grad[-1][0] = np.vdot(d_out, self._vote_term(vote))
         # The value maps (applied to the weighted sums, see _attend).
         label_W, label_b = self._label_weights()
         np.dot(u.T, d_context, out=self.diff_map.grads[0])
@@ -343,7 +360,10 @@ class NeighborAttentionNetwork:
         if self.weighting == "attention":
             bias = self.diff_map.b if label_b is None else self.diff_map.b + label_b
             per_target = d_context @ label_W.T
-            per_target += self.vote_scale[0] * d_out
+            d_vote = self.vote_scale[0] * d_out
+            if self.task == "classification":  # through log(vote + floor)
+                d_vote /= vote + VOTE_FLOOR
+            per_target += d_vote
             d_weights = np.matmul(diff, d_u[:, :, None])[:, :, 0]
             d_weights += np.matmul(targets_bk, per_target[:, :, None])[:, :, 0]
             d_weights += (d_context @ bias)[:, None]
@@ -447,7 +467,8 @@ class NeighborAttentionNetwork:
         u -= np.matmul(weights[:, None, :], keys)[:, 0]
         vote = np.matmul(weights[:, None, :], targets_bk)[:, 0]
         context = self._values(u, vote, total)
-        logits = self.head.predict(h + context) + self.vote_scale[0] * vote
+        logits = self.head.predict(h + context)
+        logits += self.vote_scale[0] * self._vote_term(vote)
         return h, context, logits, weights
 
 

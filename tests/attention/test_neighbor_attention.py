@@ -6,14 +6,27 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 from sklearn.exceptions import NotFittedError
-from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
-from sklearn.neighbors import KNeighborsRegressor
-from sklearn.neural_network import MLPRegressor
+from sklearn.model_selection import (
+    GridSearchCV,
+    KFold,
+    StratifiedKFold,
+    cross_val_score,
+)
+from sklearn.neighbors import (
+    KNeighborsClassifier,
+    KNeighborsRegressor,
+    NearestNeighbors,
+)
+from sklearn.neural_network import MLPClassifier, MLPRegressor
 
 from skmanifold_attn import (
     NeighborAttention,
     NeighborAttentionClassifier,
     NeighborAttentionRegressor,
+)
+from skmanifold_attn.attention._neighbor_kernel import (
+    LOG_BANDWIDTHS,
+    kernel_vote_losses,
 )
 
 FAST = dict(n_neighbors=5, embed_dim=8, max_iter=15, random_state=0)
@@ -202,7 +215,75 @@ def test_a_column_without_values_is_refused():
         NeighborAttentionRegressor(n_neighbors=3).fit(X, y.astype(float))
 
 
+# -- scale_retrieval="auto" and the classifier's initial bandwidth --------------
+def test_auto_retrieval_space_is_the_one_where_neighbours_predict_better():
+    # Digits: standardising weighs the rarely inked pixels as much as the
+    # others, and the pixels' own space gives the better neighbours.
+    X, y = _digits()
+    auto = NeighborAttentionClassifier(scale_retrieval="auto", **FAST)
+    auto.fit(X[:300], y[:300])
+    assert auto.scale_retrieval_ is False
+    raw = NeighborAttentionClassifier(scale_retrieval=False, **FAST)
+    raw.fit(X[:300], y[:300])
+    np.testing.assert_array_equal(
+        auto.neighbor_weights(X[300:])[0], raw.neighbor_weights(X[300:])[0]
+    )
+    # A table where a noise column in large units hides the signal unless
+    # the columns are standardised.
+    rng = np.random.RandomState(0)
+    X = np.c_[rng.uniform(-2, 2, size=(300, 2)), 1000 * rng.normal(size=300)]
+    y = np.sin(2 * X[:, 0]) + X[:, 1]
+    reg = NeighborAttentionRegressor(scale_retrieval="auto", **FAST).fit(X, y)
+    assert reg.scale_retrieval_ is True
+    fixed = NeighborAttentionRegressor(scale_retrieval=False, **FAST).fit(X, y)
+    assert fixed.scale_retrieval_ is False
+    assert NeighborAttentionRegressor(**FAST).fit(X, y).scale_retrieval_ is True
+
+
+def test_classifier_starts_at_the_best_leave_one_out_kernel_bandwidth():
+    X, y = _digits()
+    clf = NeighborAttentionClassifier(scale_retrieval=False, **FAST).fit(X, y)
+    # The same losses from scikit-learn's neighbours (each row leaves itself out).
+    distances, neighbors = NearestNeighbors(n_neighbors=6).fit(X).kneighbors(X)
+    distances, neighbors = distances[:, 1:], neighbors[:, 1:]
+    table = np.eye(10)[y]
+    losses = kernel_vote_losses(
+        distances,
+        np.ones(distances.shape, dtype=bool),
+        lambda rows: table[neighbors[rows]],
+        table,
+        classification=True,
+    )
+    assert clf._kernel_log_bandwidth == LOG_BANDWIDTHS[np.argmin(losses)]
+    assert np.argmin(losses) > 0  # not the smoothest kernel tried
+    # Not with the learned space (its context is not the one judged), nor
+    # for the regressor: both start at g = 0.
+    learned = NeighborAttentionClassifier(retrieval="learned", **FAST).fit(X, y)
+    assert learned._kernel_log_bandwidth is None
+    assert learned._model.log_bandwidth[0] != clf._model.log_bandwidth[0]
+    reg = NeighborAttentionRegressor(**FAST).fit(X, y.astype(float))
+    assert reg._kernel_log_bandwidth is None
+
+
 # -- evidence (small; the benchmark has the full comparison) --------------------
+def test_digits_with_auto_retrieval_space_beat_the_mlp_and_match_tuned_knn():
+    # Measured with the benchmark's folds: 0.9855 at this seed (0.9861 over
+    # seeds 0, 1, 2) against 0.9861 for k-nearest neighbours with k tuned by
+    # an inner grid search and 0.972 for the MLP: a tie with kNN to about one
+    # test row per fold, hence the margin below (two rows per fold). At the
+    # default scale_retrieval=True the classifier scores 0.977 (0.979 over
+    # the three seeds): standardised pixels make worse neighbours.
+    X, y = load_digits(return_X_y=True)
+    cv = StratifiedKFold(3, shuffle=True, random_state=0)
+    clf = NeighborAttentionClassifier(scale_retrieval="auto", random_state=0)
+    ours = cross_val_score(clf, X, y, cv=cv)
+    knn = GridSearchCV(KNeighborsClassifier(), {"n_neighbors": [1, 3, 5, 10, 20]})
+    knn_score = cross_val_score(knn, X, y, cv=cv).mean()
+    mlp_score = cross_val_score(MLPClassifier(random_state=0), X, y, cv=cv).mean()
+    assert ours.mean() > mlp_score + 0.005
+    assert ours.mean() > knn_score - 2 / 600
+
+
 def test_local_regression_beats_tuned_knn_and_mlp():
     X, y = local_table(1200)
     cv = KFold(3, shuffle=True, random_state=0)

@@ -132,3 +132,24 @@ def standardise(X, mean, scale, ignored=None):
     if ignored is not None and ignored.size:
         X_std[:, ignored] = np.nan
     return X_std
+
+
+def fit_output_standardisation(Z, X_std):
+    """Mean and scale of each pooled column over the rows that have a token.
+
+    Rows without any real token (all of ``X_std`` NaN) pool to zeros by
+    construction; they are left out of the statistics.
+    """
+    empty = np.isnan(X_std).all(axis=1)
+    if empty.any():
+        Z = Z.copy()
+        Z[empty] = np.nan
+    return fit_standardisation(Z)
+
+
+def standardise_output(Z, X_std, mean, scale):
+    """Standardise pooled vectors in place; rows without tokens become 0."""
+    Z -= mean
+    Z /= scale
+    Z[np.isnan(X_std).all(axis=1)] = 0
+    return Z

@@ -22,7 +22,13 @@ from .._nn._training import NeuralTrainingMixin
 from .._table import CATEGORICAL_FEATURES_CONSTRAINT
 from ._docs import ATTENTION_DOC_PIECES  # noqa: F401 (registers the pieces)
 from ._embedding import EMBEDDINGS, POSITIONAL
-from ._inputs import fit_column_standardisation, standardise, validate_tokens
+from ._inputs import (
+    fit_column_standardisation,
+    fit_output_standardisation,
+    standardise,
+    standardise_output,
+    validate_tokens,
+)
 from ._network import AttentionNetwork
 from ._pooling import SCORINGS
 from ._targets import TASKS, Targets, check_target
@@ -71,7 +77,10 @@ class AttentionPooling(
     learned queries attend over them with ``n_heads`` heads (pooling by
     multi-head attention, as in the Set Transformer). The output row is the
     concatenation of the seeds' pooled vectors, ``n_seeds * embed_dim``
-    columns. The weights are trained with Adam: with ``y``, jointly with a
+    columns, each standardised to zero mean and unit variance over the
+    training rows (as :class:`~sklearn.preprocessing.StandardScaler` would),
+    so that a regularised linear model downstream treats every column alike.
+    The weights are trained with Adam: with ``y``, jointly with a
     small classification or regression head (dropped from the output, chosen
     by ``task``); without ``y``, by masked-token reconstruction.
 
@@ -349,6 +358,12 @@ class AttentionPooling(
         stratify = y if self._task == "classification" else None
         self._train(X_std, y, incremental=incremental, stratify=stratify)
         self._model.clear_cache()
+        # The pooled columns leave transform standardised over the training
+        # rows: a linear model downstream (LogisticRegression's C=1, Ridge's
+        # alpha=1) then regularises every column alike.
+        self._output_mean, self._output_scale = fit_output_standardisation(
+            self._model.transform(X_std), X_std
+        )
         self.token_importances_ = (
             self._model.attention_weights(X_std).mean(axis=(0, 1, 2)).astype(X.dtype)
         )
@@ -420,11 +435,18 @@ class AttentionPooling(
         Returns
         -------
         X_new : ndarray of shape (n_samples, n_seeds * embed_dim)
-            Pooled vectors (zeros for a row with no tokens).
+            Pooled vectors, each column standardised with the mean and
+            standard deviation it had over the training rows; a row with no
+            tokens is all zeros (the training mean).
         """
         check_is_fitted(self)
-        X = self._validate_tokens(X, reset=False)
-        return self._model.transform(self._standardise(X))
+        X_std = self._standardise(self._validate_tokens(X, reset=False))
+        return standardise_output(
+            self._model.transform(X_std),
+            X_std,
+            self._output_mean,
+            self._output_scale,
+        )
 
     def attention_weights(self, X: ArrayLike) -> np.ndarray:
         """Attention weights of every head and seed over the tokens.

@@ -132,3 +132,31 @@ def standardise(X, mean, scale, ignored=None):
     if ignored is not None and ignored.size:
         X_std[:, ignored] = np.nan
     return X_std
+
+
+def _rows_without_tokens(X_std):
+    """Indices of the rows whose every entry is NaN (no real token)."""
+    # Only rows whose first entry is NaN can qualify: a cheap first filter.
+    candidates = np.flatnonzero(np.isnan(X_std[:, 0]))
+    return candidates[np.isnan(X_std[candidates]).all(axis=1)]
+
+
+def fit_output_standardisation(Z, X_std):
+    """Mean and scale of each pooled column over the rows that have a token.
+
+    Rows without any real token (all of ``X_std`` NaN) pool to zeros by
+    construction; they are left out of the statistics.
+    """
+    empty = _rows_without_tokens(X_std)
+    if empty.size:
+        Z = Z.copy()
+        Z[empty] = np.nan
+    return fit_standardisation(Z)
+
+
+def standardise_output(Z, X_std, mean, scale):
+    """Standardise pooled vectors in place; rows without tokens become 0."""
+    Z -= mean
+    Z *= 1 / scale
+    Z[_rows_without_tokens(X_std)] = 0
+    return Z

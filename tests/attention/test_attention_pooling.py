@@ -128,7 +128,8 @@ def test_padding_transforms_like_the_set_without_it():
     for mine, fitted in zip(short.params, model.params, strict=True):
         mine[...] = fitted
     padded = X[::3]
-    expected = short.transform(pool._standardise(padded)[:, :9])
+    pooled = short.transform(pool._standardise(padded)[:, :9])
+    expected = (pooled - pool._output_mean) / pool._output_scale
     np.testing.assert_allclose(pool.transform(padded), expected, rtol=1e-12)
     # Padding anywhere (here first and in the middle) changes nothing.
     moved = np.concatenate(
@@ -137,6 +138,23 @@ def test_padding_transforms_like_the_set_without_it():
     np.testing.assert_allclose(
         pool.transform(moved), pool.transform(padded), rtol=1e-12
     )
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_pooled_columns_standardised_over_training_rows_with_tokens(dtype):
+    X, y = _digits(200, dtype=dtype)
+    X[0] = np.nan  # a row without tokens: left out of the statistics
+    pool = AttentionPooling(
+        token_dim=8, embed_dim=8, n_heads=2, max_iter=3, random_state=0
+    ).fit(X, y)
+    Z = pool.transform(X)
+    assert Z.dtype == dtype
+    np.testing.assert_array_equal(Z[0], 0)
+    tol = 1e-4 if dtype == np.float32 else 1e-10
+    np.testing.assert_allclose(Z[1:].mean(axis=0), 0, atol=tol)
+    np.testing.assert_allclose(Z[1:].std(axis=0), 1, rtol=tol)
+    # The affine map is fixed at fit: new rows are not re-standardised.
+    np.testing.assert_allclose(pool.transform(X[1:4]), Z[1:4], rtol=tol, atol=tol)
 
 
 @pytest.mark.parametrize("embedding", ["per_token", "shared"])

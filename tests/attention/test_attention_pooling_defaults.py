@@ -116,9 +116,10 @@ def test_penguin_species_above_boosting_and_near_mlp():
     mlp = _scores(_mlp(True), X, y, cv)
     hgb, X_hgb = _hgb(True, X)
     boosting = _scores(hgb, X_hgb, y, cv)
-    # One penguin in 344 is 0.003: at most three fewer than the MLP (it
-    # scores 0.997, ours 0.994 when measured, boosting 0.986).
-    assert ours >= boosting and ours >= mlp - 0.01, (ours, mlp, boosting)
+    # Measured: ours 0.997 (one penguin wrong), the MLP 0.997, boosting
+    # 0.986; one penguin in 344 is 0.003 of slack for other CPUs' rounding
+    # (with the pooled columns left unstandardised ours scored 0.994).
+    assert ours >= boosting and ours >= mlp - 0.003, (ours, mlp, boosting)
 
 
 @pytest.mark.slow
@@ -138,8 +139,11 @@ def test_penguin_body_mass_near_mlp_and_boosting():
     mlp_scaled = _scores(scaled, X, y, cv, "r2")
     hgb, X_hgb = _hgb(False, X)
     boosting = _scores(hgb, X_hgb, y, cv, "r2")
+    # Measured: ours 0.857 (0.853-0.857 over network seeds 0-2), the MLP
+    # 0.857 (standardised targets), boosting 0.849; with the pooled columns
+    # left unstandardised ours scored 0.843.
     assert ours > mlp, (ours, mlp)
-    assert ours >= max(mlp_scaled, boosting) - 0.03, (ours, mlp_scaled, boosting)
+    assert ours >= max(mlp_scaled, boosting) - 0.005, (ours, mlp_scaled, boosting)
 
 
 @pytest.mark.slow

@@ -139,15 +139,19 @@ def _min_vertex_cover(left, right):
     return left_ids[~reached[:n_left]], right_ids[reached[n_left:source]]
 
 
-def _reach(indptr, indices, points):
-    """Each vertex's longest edge."""
-    counts = np.diff(indptr)
+def _reach(pattern, points):
+    """Each vertex's longest edge in the symmetrised ``pattern``.
+
+    The lengths are computed once per stored entry (not per entry of
+    ``pattern + pattern.T``, twice as many) and each counts at both ends.
+    """
+    counts = np.diff(pattern.indptr)
     rows = np.repeat(np.arange(len(counts)), counts)
-    edges = points[rows] - points[indices]
+    edges = points[rows] - points[pattern.indices]
     squared = np.einsum("ij,ij->i", edges, edges)
-    reach = np.zeros(len(counts))
-    nonempty = counts > 0
-    reach[nonempty] = np.maximum.reduceat(squared, indptr[:-1][nonempty])
+    reach = np.zeros(pattern.shape[0])
+    np.maximum.at(reach, rows, squared)
+    np.maximum.at(reach, pattern.indices, squared)
     return np.sqrt(reach)
 
 
@@ -170,7 +174,8 @@ def nested_dissection(pattern, points, *, leaf_size=LEAF_SIZE):
     order : ndarray of shape (n,)
         A permutation: eliminate vertex ``order[0]`` first.
     """
-    graph = sp.csr_matrix(pattern, copy=True)
+    pattern = sp.csr_matrix(pattern)
+    graph = pattern.copy()
     graph.data = np.ones_like(graph.data, dtype=np.int8)
     graph = (graph + graph.T).tocsr()
     n = graph.shape[0]
@@ -178,7 +183,7 @@ def nested_dissection(pattern, points, *, leaf_size=LEAF_SIZE):
     indptr, indices = graph.indptr, graph.indices
     side = np.zeros(n, dtype=np.int8)
     marked = np.zeros(n, dtype=bool)
-    reach = _reach(indptr, indices, points)
+    reach = _reach(pattern, points)
     order = np.empty(n, dtype=np.int64)
     # A stack of (vertices, first free slot, last free slot): each part fills
     # the slots [start, stop) of the order, its separator the last ones.

@@ -37,9 +37,10 @@ class NeighborAttention(
 ):
     """Encode each row together with an attention summary of its nearest training rows.
 
-    For every row, the ``n_neighbors`` nearest training rows (in the
-    standardised input space, or with ``retrieval="learned"`` in the space of
-    the network's keys, found through the neighbours seam) are its context.
+    For every row, the ``n_neighbors`` nearest training rows (in the input
+    space, standardised or in the columns' own units as ``scale_retrieval``
+    chooses, or with ``retrieval="learned"`` in the space of the network's
+    keys, found through the neighbours seam) are its context.
     A learned encoder maps rows to ``embed_dim`` values; attention
     weights come from minus the squared distance between the row's key and
     each context row's key; each context row's value is an embedding of its

@@ -7,11 +7,12 @@ Scores (same folds for every model):
   inputs (``sin(2 x0) x1 + cos(1.5 x2 x3)`` plus noise, two distractors);
 - classification of the digits.
 
-Models: NeighborAttention{Regressor,Classifier} at defaults (and, for the
-digits, with ``scale_retrieval=False`` and ``"auto"``: pixels share one
-unit), k-nearest neighbours with ``n_neighbors`` tuned by an inner
-GridSearchCV, the MLP and HistGradientBoosting at defaults, and
-AttentionPooling followed by a linear model. The ablation trains the same
+Models: NeighborAttention{Regressor,Classifier} at defaults
+(``scale_retrieval="auto"``; and, for the digits, with each space fixed,
+``scale_retrieval=True`` and ``False``: pixels share one unit),
+k-nearest neighbours with ``n_neighbors`` tuned by an inner GridSearchCV,
+the MLP and HistGradientBoosting at defaults, and AttentionPooling followed
+by a linear model. The ablation trains the same
 network with learned attention, uniform weights and LLE's barycentric
 weights over the same neighbours, then with
 retrieval in the input space and in the learned space (``retrieval``), with
@@ -114,9 +115,9 @@ def classification_models(smoke):
                 scale_retrieval=False, max_iter=na_iters, random_state=0
             )
         ),
-        'NeighborAttentionClassifier(scale_retrieval="auto")': (
+        "NeighborAttentionClassifier(scale_retrieval=True)": (
             NeighborAttentionClassifier(
-                scale_retrieval="auto", max_iter=na_iters, random_state=0
+                scale_retrieval=True, max_iter=na_iters, random_state=0
             )
         ),
         "KNeighborsClassifier (tuned k)": GridSearchCV(

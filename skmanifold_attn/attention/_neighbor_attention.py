@@ -37,9 +37,10 @@ class NeighborAttention(
 ):
     """Encode each row together with an attention summary of its nearest training rows.
 
-    For every row, the ``n_neighbors`` nearest training rows (in the
-    standardised input space, or with ``retrieval="learned"`` in the space of
-    the network's keys, found through the neighbours seam) are its context.
+    For every row, the ``n_neighbors`` nearest training rows (in the input
+    space, standardised or in the columns' own units as ``scale_retrieval``
+    chooses, or with ``retrieval="learned"`` in the space of the network's
+    keys, found through the neighbours seam) are its context.
     A learned encoder maps rows to ``embed_dim`` values; attention
     weights come from minus the squared distance between the row's key and
     each context row's key; each context row's value is an embedding of its
@@ -108,7 +109,7 @@ class NeighborAttention(
         embed_dim=32,
         weights="attention",
         dropout=0.2,
-        scale_retrieval=True,
+        scale_retrieval="auto",
         retrieval="input",
         retrieval_refresh=10,
         categorical_features="from_dtype",
@@ -259,7 +260,7 @@ class NeighborAttentionClassifier(ClassifierMixin, _BaseNeighborAttention):
         embed_dim=32,
         weights="attention",
         dropout=0.5,
-        scale_retrieval=True,
+        scale_retrieval="auto",
         retrieval="input",
         retrieval_refresh=10,
         categorical_features="from_dtype",

@@ -57,7 +57,7 @@ class _BaseNeighborAttention(NeuralTrainingMixin, BaseEstimator):
         embed_dim=32,
         weights="attention",
         dropout=0.2,
-        scale_retrieval=True,
+        scale_retrieval="auto",
         retrieval="input",
         retrieval_refresh=10,
         categorical_features="from_dtype",

@@ -14,22 +14,32 @@ _COMMON_PARAMETERS = """\
         (softmax of minus the squared distance between learned keys, as
         TabR); ``"uniform"`` averages them; ``"barycentric"`` uses LLE's
         reconstruction weights of the row from its context rows in the
-        standardised input space. The last two are baselines.
+        input space of the retrieval. The last two are baselines.
     dropout : float, default={dropout_default}
         Share of the row's own encoding dropped (during training only) where
         the head reads it, so that the head learns from the context rather
         than memorising the training rows through their encodings.
-    scale_retrieval : bool or "auto", default=True
-        Whether the nearest training rows are found after standardising every
-        column (True: every column counts equally, for tables whose columns
-        have different units) or in the space of ``X`` as given (False: for
-        columns in one unit, such as pixel intensities, where rarely used
-        columns would otherwise weigh as much as the others). ``"auto"``
-        searches both and keeps the one where a distance-kernel vote of each
-        training row's neighbours (leave-one-out: a row is never its own
-        neighbour) predicts the training targets better; the choice is
-        ``scale_retrieval_``; it depends on the columns' units, where True
-        does not. The network always sees standardised columns.
+    scale_retrieval : bool or "auto", default="auto"
+        The input space the nearest training rows are found in. True: every
+        column standardised (every column counts equally, for tables whose
+        columns have different units; the results do not depend on the
+        columns' scales). False: the columns in their own units (for columns
+        in one unit, such as pixel intensities, where rarely used columns
+        would otherwise weigh as much as the others), centred and divided by
+        one factor common to all of them (a power of two near the root mean
+        square of their standard deviations), so that a global scale of the
+        data changes nothing. ``"auto"`` searches both and keeps the one
+        where a distance-kernel vote of each training row's neighbours
+        (leave-one-out: a row is never its own neighbour; at the best of the
+        kernel's bandwidths) predicts the training targets better; the
+        choice is ``scale_retrieval_``. Its cost is a second neighbour
+        search of the training rows and two leave-one-out vote evaluations
+        per ``fit``. Its choice depends on the columns' units, as choosing
+        ``n_neighbors`` by cross-validation depends on the data: rescaling
+        one column can change the space kept (a column in large units
+        dominates the space as given, whose vote then predicts worse and
+        the standardised space is kept). The network always sees
+        standardised columns.
     retrieval : {"input", "learned"}, default="input"
         The space the nearest training rows are searched in. ``"input"``:
         the input space (as ``scale_retrieval`` says), once per ``fit``.

@@ -14,9 +14,19 @@ these codes :class:`RowFeatures` builds, in this order:
   a missing or unseen category is all zeros.
 
 With ``scale_retrieval=False`` the retrieval space is the same with the
-numeric columns as given (missing values at their mean) instead of
-standardised. A table of numeric columns without missing values gives the
-standardised columns alone (and the columns as given).
+numeric columns in their own units instead of standardised: every numeric
+column is centred and divided by one factor common to all of them (missing
+values at the mean, 0). That factor, :func:`common_scale`, is the power of
+two nearest the root mean square of the columns' standard deviations: the
+columns keep their relative units (the point of searching the columns as
+given), while the space no longer depends on a global scale of the data
+(data times ``1e-300`` or ``1e150`` find the same neighbours, where squared
+distances of the raw values would underflow or overflow) and the indicators
+and one-hot entries weigh as much against the numeric columns as in the
+standardised space (the mean squared spread per numeric column is about 1
+in both). Dividing by a power of two adds no rounding of its own. A table of
+numeric columns without missing values gives the standardised columns alone
+(and the columns as given).
 """
 
 import numpy as np
@@ -56,6 +66,7 @@ class RowFeatures:
                 "impute it first."
             )
         self.mean, self.scale = fit_standardisation(numeric)
+        self.common = common_scale(numeric, self.mean)
         self.indicated = self.numeric[np.isnan(numeric).any(axis=0)]
         self.n_columns = (
             len(self.numeric) + len(self.indicated) + int(self.n_categories.sum())
@@ -64,19 +75,16 @@ class RowFeatures:
     def transform(self, codes, *, scaled=True):
         """Rows of ``n_columns`` values, in ``codes``' dtype.
 
-        ``scaled=False`` leaves the numeric columns as given (the retrieval
-        space of ``scale_retrieval=False``).
+        ``scaled=False`` leaves the numeric columns in their own units,
+        centred and divided by the one common factor (the retrieval space of
+        ``scale_retrieval=False``).
         """
         dtype = codes.dtype
         out = np.zeros((codes.shape[0], self.n_columns), dtype=dtype)
         numeric = codes[:, self.numeric]
-        if scaled:
-            numeric = (numeric - self.mean) / self.scale
-            fill = 0
-        else:
-            fill = self.mean
+        numeric = (numeric - self.mean) / (self.scale if scaled else self.common)
         n_numeric = len(self.numeric)
-        out[:, :n_numeric] = np.where(np.isnan(numeric), fill, numeric)
+        out[:, :n_numeric] = np.where(np.isnan(numeric), 0, numeric)
         start = n_numeric
         if len(self.indicated):
             stop = start + len(self.indicated)
@@ -89,3 +97,42 @@ class RowFeatures:
             out[rows[known], start + code[known].astype(np.intp)] = ONE_HOT
             start += width
         return out
+
+
+def common_scale(numeric, mean):
+    """One factor for every numeric column: a power of two near their spread.
+
+    The power of two nearest ``sqrt(mean_j var_j)``, the root mean square of
+    the columns' standard deviations (population, missing values left out;
+    a column without any value counts 0). It is computed on the centred
+    values divided by their largest magnitude, so that neither tiny
+    (``1e-300``) nor huge (``1e150``) values underflow or overflow. Data
+    without any spread (every column constant, up to rounding) gets 1.
+
+    Parameters
+    ----------
+    numeric : ndarray of shape (n_samples, n_numeric)
+        The numeric columns' values, NaN where missing.
+    mean : ndarray of shape (n_numeric,)
+        Their means.
+
+    Returns
+    -------
+    scale : float
+        A power of two, in the values' dtype's range.
+    """
+    if numeric.size == 0:
+        return 1.0
+    info = np.finfo(numeric.dtype if numeric.dtype.kind == "f" else np.float64)
+    centred = np.asarray(numeric - mean, dtype=np.float64)
+    present = ~np.isnan(centred)
+    largest = np.abs(np.where(present, centred, 0)).max()
+    magnitude = np.abs(np.where(present, numeric, 0)).max()
+    if not largest > 10 * info.eps * magnitude:
+        return 1.0
+    unit = np.where(present, centred / largest, 0)
+    counts = np.maximum(present.sum(axis=0), 1)
+    variance = (np.square(unit).sum(axis=0) / counts).mean()
+    exponent = np.round(np.log2(largest) + 0.5 * np.log2(variance))
+    exponent = np.clip(exponent, np.log2(info.tiny), np.log2(info.max) - 1)
+    return float(2.0**exponent)

@@ -359,6 +359,8 @@ def _print_row(row):
             f"{row['sklearn_cpu']:.2f}, ratio {row['cpu_ratio']:.1f}",
             flush=True,
         )
+    elif np.isfinite(row.get("ours_cpu", np.nan)):
+        print(f"    CPU time (s): ours {row['ours_cpu']:.2f}", flush=True)
     for key in ("ours_note", "sklearn_note"):
         if row.get(key):
             print(f"    {key.split('_')[0]}: {row[key]}", flush=True)
@@ -420,8 +422,9 @@ def main(argv=None):
         args.repeats = 1
     parts = args.parts.split(",")
     print(
-        f"n_neighbors={N_NEIGHBORS}, n_components={N_COMPONENTS}, "
-        f"eigen_solver='auto' for both; {os.cpu_count()} CPUs, "
+        f"n_neighbors={N_NEIGHBORS}, n_components={N_COMPONENTS} (the gaussian "
+        f"part: n_neighbors={GAUSSIAN_NEIGHBORS}, n_components in the case's "
+        f"name), eigen_solver='auto' for both; {os.cpu_count()} CPUs, "
         f"{args.threads} thread(s) per run; median of {args.repeats} run(s) "
         "per side; ratio = sklearn time / ours; load = 1-min load average "
         "(ours/sklearn)"

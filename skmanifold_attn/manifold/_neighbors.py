@@ -341,7 +341,7 @@ class HnswIndex(NeighborsIndex):
         seed = int(rng.randint(np.iinfo(np.int32).max))
         self.mean_, self.components_, self.discarded_variance_ = None, None, 0.0
         if variance is not None and variance < 1.0:
-            from ._principal_subspace import principal_subspace
+            from ._pretransform import principal_subspace
 
             subspace = principal_subspace(X, float(variance), random_state=rng)
             self.mean_, self.components_, self.discarded_variance_ = subspace
@@ -377,9 +377,17 @@ class HnswIndex(NeighborsIndex):
         if self.components_ is not None:
             n_candidates = min(self._n_candidates(n_neighbors), self.n_samples_fit_)
         self.index_.set_ef(max(self.ef, n_candidates))
-        labels, _ = self.index_.knn_query(self._transform(X), n_candidates)
-        distances, indices = _exact_distances(X, self.data_, labels.astype(np.intp))
-        distances, indices = distances[:, :n_neighbors], indices[:, :n_neighbors]
+        rows = self._transform(X)
+        labels, _ = self.index_.knn_query(rows, n_candidates)
+        labels = labels.astype(np.intp)
+        if self.components_ is None:
+            distances, indices = _exact_distances(X, self.data_, labels)
+        else:
+            from ._pretransform import locality_order, refine
+
+            distances, indices = refine(
+                X, self.data_, labels, n_neighbors, order=locality_order(rows)
+            )
         return (distances, indices) if return_distance else indices
 
 

@@ -7,7 +7,6 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.utils import check_random_state
 
 from skmanifold_attn import LocallyLinearEmbedding
-from skmanifold_attn.manifold import _principal_subspace
 from skmanifold_attn.manifold._neighbors import HnswIndex, _exact_distances
 
 hnswlib = pytest.importorskip("hnswlib")
@@ -124,22 +123,3 @@ def test_large_offset():
     np.testing.assert_allclose(
         distances, np.linalg.norm(X[:20, None] - X[indices], axis=2), rtol=1e-8
     )
-
-
-def test_subsample_and_randomized_directions(monkeypatch):
-    # Many rows: directions from a row subset; many features: a randomized SVD.
-    # Both find the same subspace as the covariance of all rows.
-    X = _low_rank(n=1000, rank=4, d=60)
-    rng = np.random.RandomState(0)
-    mean, full, _ = _principal_subspace.principal_subspace(X, 0.999, random_state=rng)
-    monkeypatch.setattr(_principal_subspace, "MAX_ROWS", 400)
-    monkeypatch.setattr(_principal_subspace, "MAX_EIGH_FEATURES", 10)
-    mean_sub, sub, discarded = _principal_subspace.principal_subspace(
-        X, 0.999, random_state=rng
-    )
-    np.testing.assert_allclose(mean_sub, mean)
-    assert full.shape == sub.shape == (4, 60)
-    assert 0.0 <= discarded <= 1e-3
-    # Same subspace: the projections of one basis on the other are orthonormal.
-    singular = np.linalg.svd(full @ sub.T, compute_uv=False)
-    np.testing.assert_allclose(singular, 1.0, atol=1e-3)

@@ -1,4 +1,4 @@
-"""The leading principal directions of a data set, for a search pre-transform.
+"""A PCA pre-transform and exact refinement for an approximate neighbour index.
 
 An approximate neighbour index in high dimension spends most of its time on
 distances between full-length vectors. When the data lie close to a
@@ -8,6 +8,7 @@ distances in the full space (the pre-transform and refinement of FAISS's
 ``IndexPreTransform`` / ``IndexRefineFlat``). :func:`principal_subspace`
 finds the subspace: the fewest principal directions whose discarded variance
 is at most a given fraction of the total, or none when that would not pay.
+:func:`refine` re-ranks the candidates by their exact distances.
 """
 
 import numpy as np
@@ -20,6 +21,10 @@ MAX_ROWS = 10_000
 #: most :data:`MAX_RANDOMIZED` directions instead of a covariance ``eigh``.
 MAX_EIGH_FEATURES = 2048
 MAX_RANDOMIZED = 256
+#: float64 entries (1 MiB) per block of candidate differences in :func:`refine`.
+REFINE_BLOCK = 2**17
+#: Cells per coordinate of the grid that orders the queries in :func:`refine`.
+GRID_CELLS = 16
 
 
 def principal_subspace(X, variance, *, random_state):
@@ -78,3 +83,61 @@ def principal_subspace(X, variance, *, random_state):
         np.ascontiguousarray(vectors[:n_components]),
         float(max(discarded[n_components - 1], 0.0)),
     )
+
+
+def locality_order(coordinates):
+    """Rows ordered cell by cell on a coarse grid of their first 3 coordinates.
+
+    Queries taken in this order share most of their candidates with the
+    previous ones, which are then still in the cache.
+    """
+    grid = np.asarray(coordinates[:, :3], dtype=np.float64)
+    low, span = grid.min(axis=0), np.ptp(grid, axis=0)
+    span[span == 0] = 1.0
+    cells = np.minimum((grid - low) / span * GRID_CELLS, GRID_CELLS - 1)
+    return np.lexsort(cells.astype(np.intp).T[::-1])
+
+
+def refine(X, data, candidates, n_neighbors, *, order=None):
+    """The ``n_neighbors`` candidates nearest in float64, with their distances.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_queries, n_features)
+    data : ndarray of shape (n_indexed, n_features)
+    candidates : ndarray of shape (n_queries, n_candidates)
+        Rows of ``data``, per query.
+    n_neighbors : int
+        Candidates kept, at most ``n_candidates``.
+    order : ndarray of shape (n_queries,) or None
+        Order in which the queries are processed (see :func:`locality_order`);
+        the result does not depend on it.
+
+    Returns
+    -------
+    distances, indices : ndarray of shape (n_queries, n_neighbors)
+        Nearest first; ties keep the candidates' order.
+    """
+    n_queries, n_candidates = candidates.shape
+    n_features = X.shape[1]
+    squared = np.empty((n_queries, n_candidates))
+    step = max(1, REFINE_BLOCK // max(1, n_candidates * n_features))
+    block = np.empty((min(step, n_queries), n_candidates, n_features))
+    same_type = isinstance(data, np.ndarray) and data.dtype == np.float64
+    for start in range(0, n_queries, step):
+        rows = (
+            slice(start, min(start + step, n_queries))
+            if order is None
+            else order[start : start + step]
+        )
+        listed = candidates[rows]
+        diff = block[: listed.shape[0]]
+        if same_type:
+            np.take(data, listed, axis=0, out=diff)
+        else:
+            diff[...] = data[listed]
+        diff -= np.asarray(X[rows], dtype=np.float64)[:, None, :]
+        squared[rows] = np.einsum("ijk,ijk->ij", diff, diff)
+    nearest = np.argsort(squared, axis=1, kind="stable")[:, :n_neighbors]
+    distances = np.sqrt(np.take_along_axis(squared, nearest, axis=1))
+    return distances, np.take_along_axis(candidates, nearest, axis=1)

@@ -373,7 +373,13 @@ class HnswIndex(NeighborsIndex):
         if self.mean_ is None:
             return np.asarray(X, dtype=np.float32)
         if self.components_ is None:
-            return (np.asarray(X, dtype=np.float64) - self.mean_).astype(np.float32)
+            # Centred block by block: no float64 copy of all of X.
+            rows = np.empty(X.shape, dtype=np.float32)
+            step = max(1, _DIFF_BLOCK // max(1, X.shape[1]))
+            for start in range(0, X.shape[0], step):
+                block = slice(start, start + step)
+                np.subtract(X[block], self.mean_, out=rows[block], casting="unsafe")
+            return rows
         # (X - mean) V^T without a centred copy of X.
         shift = self.components_ @ self.mean_
         return (X @ self.components_.T - shift).astype(np.float32)

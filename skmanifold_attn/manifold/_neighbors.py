@@ -262,15 +262,15 @@ def _import_extra(module):
 class HnswIndex(NeighborsIndex):
     """Approximate search on an HNSW graph (``hnswlib``, the ``ann`` extra).
 
-    In high dimension most of the time goes to distances between full-length
-    vectors. When the data lie close to a linear subspace, the graph is built
-    on their coordinates in it (a PCA pre-transform): the rows are centred,
-    the fewest principal directions whose discarded variance is at most
-    ``1 - pca_variance`` of the total are kept, and only if they are at most
-    half of the features. A query is then projected the same way, the graph
-    asked for ``max(2 * n_neighbors, n_neighbors + 10)`` candidates, their
-    distances recomputed exactly in float64 in the full space and the
-    ``n_neighbors`` nearest kept. Otherwise the graph holds the centred rows.
+    When the rows lie close to a linear subspace, the graph is built on their
+    coordinates in it (a PCA pre-transform): the rows are centred and the
+    fewest principal directions leaving out at most ``1 - pca_variance`` of
+    the total variance kept, if they are at most half of the features. A
+    query is projected the same way, the graph asked for
+    ``max(2 * n_neighbors, n_neighbors + 10)`` candidates and the
+    ``n_neighbors`` nearest by their exact float64 distances in the full
+    space kept. Otherwise the graph holds the centred rows. Measured recall
+    on data with and without such a subspace: :ref:`large_data`.
 
     Parameters
     ----------
@@ -280,27 +280,19 @@ class HnswIndex(NeighborsIndex):
         Candidate list size while building.
     ef : int, default=50
         Candidate list size while querying (raised to the number of
-        candidates asked for when smaller); the main recall/speed knob. The
-        defaults found these fractions of the 12 nearest neighbours of
-        20,000 rows: 1.0 on a 2-D manifold plus noise in 784 dimensions
-        (graph on 3 directions) and on the same rows shifted by 1e6, 0.9997
-        on rank-10 data plus noise in 100 dimensions (graph on 10
-        directions), 0.9985 on the 1,797 digits (64 features, not
-        projected). Data without low-dimensional structure need a larger
-        ``ef``: Gaussian rows with variances ``1/i`` in 784 dimensions 0.964
-        (0.991 at ``ef=100``), isotropic Gaussian rows in 100 dimensions 0.78
-        (0.98 at ``ef=400``); neither is projected.
+        candidates asked for when smaller); the main recall/speed knob. Data
+        without low-dimensional structure need more: 20,000 Gaussian rows
+        with variances ``1/i`` in 784 dimensions, recall 0.964 at 50, 0.991
+        at 100.
     pca_variance : float in (0, 1] or None, default=0.999
-        Fraction of the total variance the principal directions the graph is
-        built on must explain (the discarded fraction is at most
-        ``1 - pca_variance``). The directions are estimated on at most
-        10,000 random rows, by a covariance ``eigh`` up to 2,048 features
-        and a randomized SVD of at most 256 directions beyond. The noisy
-        784-D manifold above keeps 3 directions (0.06% discarded); 0.99
-        would also project it with three times the noise (recall 1.0), at
-        a greater risk of discarding fine structure that decides who is
-        nearest. ``None`` or 1.0: no pre-transform, the graph holds the rows
-        as given, cast to float32 without centring.
+        Fraction of the total variance the kept directions must explain,
+        estimated on at most 10,000 random rows (covariance ``eigh`` up to
+        2,048 features, beyond a randomized SVD of at most 256 directions).
+        A 2-D manifold plus noise in 784 dimensions keeps 3 directions
+        (0.06% left out, recall 1.0); 0.99 would project it with three
+        times the noise too (recall 1.0), at a greater risk of leaving out
+        fine structure that decides who is nearest. ``None`` or 1.0: no
+        pre-transform, the rows as given cast to float32, not centred.
     random_state : int, RandomState instance or None, default=None
     n_jobs : int or None, default=None
         Threads; None means 1.
@@ -308,13 +300,11 @@ class HnswIndex(NeighborsIndex):
     Attributes
     ----------
     mean_ : ndarray of shape (n_features,) or None
-        Column means subtracted before the graph (None when ``pca_variance``
-        is None or 1.0).
+        Column means subtracted (None without the pre-transform).
     components_ : ndarray of shape (n_components, n_features) or None
         Principal directions the graph is built on (None: not projected).
     discarded_variance_ : float
-        Fraction of the variance the directions leave out (0.0 when not
-        projected).
+        Fraction of the variance they leave out (0.0 when not projected).
     """
 
     exact = False
@@ -337,6 +327,8 @@ class HnswIndex(NeighborsIndex):
         self.n_jobs = n_jobs
 
     def _build(self, X, n_neighbors):
+        from ._pretransform import graph_rows, principal_subspace
+
         variance = self.pca_variance
         if variance is not None and not (
             isinstance(variance, numbers.Real)
@@ -352,11 +344,9 @@ class HnswIndex(NeighborsIndex):
         seed = int(rng.randint(np.iinfo(np.int32).max))
         self.mean_, self.components_, self.discarded_variance_ = None, None, 0.0
         if variance is not None and variance < 1.0:
-            from ._pretransform import principal_subspace
-
             subspace = principal_subspace(X, float(variance), random_state=rng)
             self.mean_, self.components_, self.discarded_variance_ = subspace
-        rows = self._transform(X)
+        rows = graph_rows(X, self.mean_, self.components_)
         index = hnswlib.Index(space="l2", dim=rows.shape[1])
         index.init_index(
             max_elements=X.shape[0],
@@ -368,43 +358,21 @@ class HnswIndex(NeighborsIndex):
         index.add_items(rows, np.arange(X.shape[0]))
         self.index_ = index
 
-    def _transform(self, X):
-        """The float32 rows the graph holds: as given, centred or projected."""
-        if self.mean_ is None:
-            return np.asarray(X, dtype=np.float32)
-        if self.components_ is None:
-            # Centred block by block: no float64 copy of all of X.
-            rows = np.empty(X.shape, dtype=np.float32)
-            step = max(1, _DIFF_BLOCK // max(1, X.shape[1]))
-            for start in range(0, X.shape[0], step):
-                block = slice(start, start + step)
-                np.subtract(X[block], self.mean_, out=rows[block], casting="unsafe")
-            return rows
-        # (X - mean) V^T without a centred copy of X.
-        shift = self.components_ @ self.mean_
-        return (X @ self.components_.T - shift).astype(np.float32)
-
-    @staticmethod
-    def _n_candidates(n_neighbors):
-        """Candidates re-ranked per query when the graph is projected."""
-        return max(2 * n_neighbors, n_neighbors + 10)
-
     def _query(self, X, n_neighbors, return_distance):
-        n_candidates = n_neighbors
-        if self.components_ is not None:
-            n_candidates = min(self._n_candidates(n_neighbors), self.n_samples_fit_)
-        self.index_.set_ef(max(self.ef, n_candidates))
-        rows = self._transform(X)
-        labels, _ = self.index_.knn_query(rows, n_candidates)
-        labels = labels.astype(np.intp)
-        if self.components_ is None:
-            distances, indices = _exact_distances(X, self.data_, labels)
-        else:
-            from ._pretransform import locality_order, refine
+        from ._pretransform import graph_rows, locality_order, n_candidates, refine
 
-            distances, indices = refine(
-                X, self.data_, labels, n_neighbors, order=locality_order(rows)
-            )
+        projected = self.components_ is not None
+        width = n_neighbors
+        if projected:
+            width = min(n_candidates(n_neighbors), self.n_samples_fit_)
+        self.index_.set_ef(max(self.ef, width))
+        rows = graph_rows(X, self.mean_, self.components_)
+        labels = self.index_.knn_query(rows, width)[0].astype(np.intp)
+        if projected:
+            order = locality_order(rows)
+            distances, indices = refine(X, self.data_, labels, n_neighbors, order=order)
+        else:
+            distances, indices = _exact_distances(X, self.data_, labels)
         return (distances, indices) if return_distance else indices
 
 

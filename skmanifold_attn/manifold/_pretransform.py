@@ -85,6 +85,30 @@ def principal_subspace(X, variance, *, random_state):
     )
 
 
+def graph_rows(X, mean, components):
+    """The float32 rows an index holds: as given, centred, or projected.
+
+    ``mean`` None: ``X`` cast as is; ``components`` None: ``X - mean``;
+    else ``(X - mean) @ components.T``. Computed in float64 without a
+    float64 copy of all of ``X``.
+    """
+    if mean is None:
+        return np.asarray(X, dtype=np.float32)
+    if components is None:
+        rows = np.empty(X.shape, dtype=np.float32)
+        step = max(1, REFINE_BLOCK // max(1, X.shape[1]))
+        for start in range(0, X.shape[0], step):
+            block = slice(start, start + step)
+            np.subtract(X[block], mean, out=rows[block], casting="unsafe")
+        return rows
+    return (X @ components.T - components @ mean).astype(np.float32)
+
+
+def n_candidates(n_neighbors):
+    """Candidates re-ranked per query: ``max(2 * n_neighbors, n_neighbors + 10)``."""
+    return max(2 * n_neighbors, n_neighbors + 10)
+
+
 def locality_order(coordinates):
     """Rows ordered cell by cell on a coarse grid of their first 3 coordinates.
 

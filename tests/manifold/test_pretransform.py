@@ -81,3 +81,21 @@ def test_refine_is_the_exact_ranking(dtype):
         distances, indices = _pretransform.refine(X, data, candidates, 6, order=by)
         np.testing.assert_array_equal(indices, expected[1][:, :6])
         np.testing.assert_allclose(distances, expected[0][:, :6], rtol=1e-14)
+
+
+def test_graph_rows(monkeypatch):
+    # Centred in float64 before the float32 cast, also block by block.
+    monkeypatch.setattr(_pretransform, "REFINE_BLOCK", 64)
+    X = _low_rank(n=50, d=12) + 1e6
+    mean = X.mean(axis=0)
+    assert _pretransform.graph_rows(X, None, None).dtype == np.float32
+    np.testing.assert_array_equal(
+        _pretransform.graph_rows(X, mean, None), (X - mean).astype(np.float32)
+    )
+    components = np.linalg.qr(np.random.RandomState(1).standard_normal((12, 3)))[0].T
+    np.testing.assert_allclose(
+        _pretransform.graph_rows(X, mean, components),
+        (X - mean) @ components.T,
+        rtol=1e-6,
+        atol=1e-5,
+    )

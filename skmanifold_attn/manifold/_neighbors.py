@@ -5,8 +5,15 @@ Eigenmaps' graph and Nystrom transform, NPE, LPP) goes through an index with
 two methods, ``build(X, n_neighbors)`` and ``query(X, n_neighbors)``, queried
 in bounded-memory chunks. Backends come from a small table:
 
-- ``'auto'``, ``'brute'``, ``'kd_tree'``, ``'ball_tree'``: scikit-learn's exact
-  :class:`~sklearn.neighbors.NearestNeighbors` (the default);
+- ``'auto'`` (the default): exact. Where scikit-learn's ``'auto'`` would
+  search by brute force on dense data (a dense real array, more than 15
+  features), a brute force that screens candidates with a float32 matrix
+  product under a rigorous rounding-error bound and decides among them in
+  float64 (:mod:`._screened_brute`; the same neighbours, about twice as fast
+  at 784 features); scikit-learn's own choice (a tree) otherwise, and on
+  sparse data;
+- ``'brute'``, ``'kd_tree'``, ``'ball_tree'``: scikit-learn's exact
+  :class:`~sklearn.neighbors.NearestNeighbors`;
 - ``'hnswlib'``: hierarchical navigable small-world graphs (approximate,
   optional: ``pip install skmanifold-attn[ann]``).
 
@@ -34,6 +41,7 @@ from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._graph import DEFAULT_QUERY_CHUNK
+from ._screened_brute import ScreenedBruteForce, applies
 
 SKLEARN_ALGORITHMS = ("auto", "brute", "kd_tree", "ball_tree")
 # float64 entries (16 MiB) per block of neighbour differences.
@@ -176,6 +184,43 @@ class SklearnIndex(NeighborsIndex):
         return self.estimator_.kneighbors(
             X, n_neighbors=n_neighbors, return_distance=return_distance
         )
+
+
+class AutoIndex(SklearnIndex):
+    """``'auto'``: the screened exact brute force where scikit-learn's
+    ``'auto'`` picks brute force on dense data, scikit-learn's search otherwise.
+
+    Exact ties are broken by the lower index; a training point's own column
+    is the one dropped, as ``NearestNeighbors.kneighbors()`` does.
+    """
+
+    def __init__(self, *, n_jobs=None):
+        super().__init__("auto", n_jobs=n_jobs)
+
+    def _build(self, X, n_neighbors):
+        self.screen_ = None
+        if not applies(X, n_neighbors, self.metric):
+            super()._build(X, n_neighbors)
+            return
+        self.screen_ = ScreenedBruteForce(X)
+        # The estimators' nbrs_: scikit-learn's equivalent exact search.
+        self.estimator_ = NearestNeighbors(
+            n_neighbors=n_neighbors, algorithm="brute", n_jobs=self.n_jobs
+        ).fit(X)
+
+    def _query(self, X, n_neighbors, return_distance):
+        if self.screen_ is None:
+            return super()._query(X, n_neighbors, return_distance)
+        return self.screen_.kneighbors(X, n_neighbors, return_distance)
+
+    def training_neighbors(self, n_neighbors, *, return_distance=False):
+        if self.screen_ is None:
+            return super().training_neighbors(
+                n_neighbors, return_distance=return_distance
+            )
+        distances, indices = self.screen_.kneighbors(None, n_neighbors + 1)
+        indices, distances = _drop_self(indices, distances)
+        return (distances, indices) if return_distance else indices
 
 
 class FittedKNeighborsIndex(NeighborsIndex):
@@ -448,6 +493,8 @@ def make_index(neighbors_algorithm="auto", *, n_jobs=None, random_state=None):
     """
     algorithm = neighbors_algorithm
     if isinstance(algorithm, str):
+        if algorithm == "auto":
+            return AutoIndex(n_jobs=n_jobs)
         if algorithm in SKLEARN_ALGORITHMS:
             return SklearnIndex(algorithm, n_jobs=n_jobs)
         if algorithm in APPROXIMATE:

@@ -1,0 +1,243 @@
+"""Exact brute-force nearest neighbours: a float32 screen, a float64 decision.
+
+The squared distances from a block of queries to every indexed point are
+*screened* with one single-precision matrix product, and only the points the
+screen cannot rule out (a few dozen per query on typical data) have their
+distances computed again, exactly, in double precision by direct differences.
+The neighbours returned are exactly the ``k`` smallest of those double
+precision distances (ties: lower index first), the same rule applied to every
+indexed point; the screen only spares the work. Rigour comes from a worst-case
+bound on the screen's rounding error, not from probabilities.
+
+The indexed points are centred on their mean and scaled by a power of two so
+the largest coordinate is in ``[0.5, 1)`` (which keeps tiny or huge data away
+from underflow and overflow; distances scale by a power of four, exactly). In
+those units, with ``a``, ``b`` the float32-rounded query and point, ``d``
+features and unit roundoffs ``u = 2**-24`` (float32) and ``v = 2**-53``
+(float64), the screened squared distance differs from the exact one by at most
+
+    b(a, b) = c * (|a|**2 + |b|**2) + (d + 1) * 2**-100,
+    c = 2 * (gamma_d(u) + 8 u + 4 gamma_(d+8)(v)),  gamma_n(u) = n u / (1 - n u).
+
+``gamma_d(u) * (|a|**2 + |b|**2)`` bounds the float32 dot product's rounding in
+any summation order, ``4 u`` the rounding of the inputs to float32, ``2 u``
+the float32 additions of the screen, the float64 terms the norms and the exact
+stage itself; the factor 2 is a safety margin and the absolute term covers
+underflow. With ``U`` an upper bound of the ``k``-th smallest ``D + b`` over
+the points, every point with ``D - b <= U`` is a candidate: the ``k`` nearest
+are always among them, exact ties at the ``k``-th distance included.
+
+``U`` comes cheaply from groups of 16 points spaced ``n/16`` apart (so points
+adjacent in the input order, often neighbours, fall into different groups): the
+``k``-th smallest of the group minima bounds the ``k``-th smallest value. A
+row with too many candidates (many duplicates, or a query far from all data)
+has all its distances computed exactly instead.
+"""
+
+import numpy as np
+
+_U32 = 2.0**-24
+_U64 = 2.0**-53
+#: Points per group of the screen's threshold.
+_GROUP = 16
+#: float32 entries of a block of screened distances (32 MiB).
+_SCREEN_BLOCK = 2**23
+#: float64 entries of a block of exact differences (16 MiB).
+_DIFF_BLOCK = 2**21
+#: Screen-space coordinates of a query beyond which its row is done exactly.
+_FAR = 2.0**40
+#: Candidates per row beyond which the row is done exactly (also n_samples/5).
+_MAX_CANDIDATES = 4096
+
+
+def _gamma(n, u):
+    return n * u / (1.0 - n * u)
+
+
+def screen_constant(n_features):
+    """The relative constant ``c`` of the screen's error bound."""
+    float64_terms = 4 * _gamma(n_features + 8, _U64)
+    return 2.0 * (_gamma(n_features, _U32) + 8 * _U32 + float64_terms)
+
+
+def applies(X, n_neighbors, metric="minkowski"):
+    """Whether the screened search serves ``X``: where scikit-learn's
+    ``algorithm='auto'`` would search by brute force on dense data.
+
+    That is a dense real array, the Euclidean metric, and more than 15
+    features or ``n_neighbors >= n_samples // 2`` (the rule of
+    ``NearestNeighbors``); finite values, so that invalid input keeps
+    scikit-learn's errors.
+    """
+    if not (isinstance(X, np.ndarray) and X.ndim == 2 and X.shape[0] > 0):
+        return False
+    if X.dtype.kind not in "fiu" or metric not in ("minkowski", "euclidean", "l2"):
+        return False
+    n_samples, n_features = X.shape
+    if not (n_features > 15 or n_neighbors >= n_samples // 2):
+        return False
+    # The bound needs d * u well below 1.
+    return 0 < n_features < 2**20 and bool(np.isfinite(X).all())
+
+
+def _scale(values, exponent):
+    """``values * 2**exponent``, exact barring underflow."""
+    if -1000 < exponent < 1000:
+        return values * 2.0**exponent
+    return np.ldexp(values, exponent)
+
+
+def _row_blocks(n_rows, width, entries):
+    step = max(1, entries // max(1, width))
+    for start in range(0, n_rows, step):
+        yield slice(start, min(start + step, n_rows))
+
+
+def _round_up32(values):
+    rounded = values.astype(np.float32)
+    low = rounded < values
+    rounded[low] = np.nextafter(rounded[low], np.float32(np.inf))
+    return rounded
+
+
+class ScreenedBruteForce:
+    """The exact search over the rows of ``X`` (kept by reference).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Finite real data.
+    """
+
+    def __init__(self, X):
+        self.data = X
+        n, d = X.shape
+        self.mean = X.mean(axis=0, dtype=np.float64)
+        spread = 0.0
+        for rows in _row_blocks(n, d, _DIFF_BLOCK):
+            spread = max(spread, float(np.abs(X[rows] - self.mean).max()))
+        if not np.isfinite(spread):
+            raise ValueError("The data's spread overflows float64.")
+        self.exponent = -int(np.frexp(spread)[1]) if spread > 0 else 0
+        n_pad = -(-n // _GROUP) * _GROUP
+        self.points = np.zeros((n_pad, d), dtype=np.float32)
+        self.norms = np.zeros(n_pad)
+        for rows in _row_blocks(n, d, _DIFF_BLOCK):
+            block = _scale(X[rows] - self.mean, self.exponent).astype(np.float32)
+            self.points[rows] = block
+            wide = block.astype(np.float64)
+            self.norms[rows] = np.einsum("ij,ij->i", wide, wide)
+        self.c = screen_constant(d)
+        self.tiny = (d + 1) * 2.0**-100
+        # Per point: (1 + c) |b|^2 rounded up; padding points never qualify.
+        self.upper = _round_up32((1.0 + self.c) * self.norms)
+        self.upper[n:] = np.inf
+        self.max_norm = float(self.norms.max())
+        self.n_samples = n
+
+    def kneighbors(self, X, n_neighbors, return_distance=True):
+        """The ``n_neighbors`` nearest indexed rows of each row of ``X``
+        (None: the indexed rows themselves), nearest first."""
+        k = n_neighbors
+        n = self.n_samples
+        if k > n:
+            n_queries = n if X is None else X.shape[0]
+            raise ValueError(
+                "Expected n_neighbors <= n_samples_fit, but n_neighbors = "
+                f"{k}, n_samples_fit = {n}, n_samples = {n_queries}"
+            )
+        n_queries = n if X is None else X.shape[0]
+        distances = np.empty((n_queries, k))
+        indices = np.empty((n_queries, k), dtype=np.intp)
+        n_pad = self.points.shape[0]
+        for rows in _row_blocks(n_queries, n_pad, _SCREEN_BLOCK):
+            if X is None:
+                queries = np.asarray(self.data[rows], dtype=np.float64)
+                screened = self.points[rows]
+                far = np.zeros(screened.shape[0], dtype=bool)
+            else:
+                queries = X[rows]
+                if hasattr(queries, "toarray"):
+                    queries = queries.toarray()
+                queries = np.asarray(queries, dtype=np.float64)
+                centred = _scale(queries - self.mean, self.exponent)
+                far = ~(np.abs(centred) <= _FAR).all(axis=1)
+                centred[far] = 0.0
+                screened = centred.astype(np.float32)
+            distances[rows], indices[rows] = self._block(queries, screened, far, k)
+        if return_distance:
+            return distances, indices
+        return indices
+
+    def _candidates(self, screened, far, k):
+        """(row, column) pairs that may be among each row's k nearest,
+        sorted by row; and the rows to do exactly in full."""
+        n_pad = self.points.shape[0]
+        groups = _GROUP if k <= n_pad // _GROUP else 1
+        width = n_pad // groups
+        wide = screened.astype(np.float64)
+        query_norms = np.einsum("ij,ij->i", wide, wide)
+        # W = (1 + c)|b|^2 - 2 a.b in float32: -2a is exact, one GEMM, one add.
+        W = (screened * np.float32(-2.0)) @ self.points.T
+        W += self.upper
+        minima = W.reshape(len(W), groups, width).min(axis=1) if groups > 1 else W
+        # The k-th smallest group minimum: k distinct points lie below it.
+        kth = np.partition(minima, k - 1, axis=1)[:, k - 1].astype(np.float64)
+        margin = 2.0 * (self.c * query_norms + self.tiny) * (1.0 + 2.0**-20)
+        threshold = kth + margin + 2.0**-40 * (query_norms + self.max_norm)
+        lower_slack = 2.0 * self.c * self.norms
+        group_slack = lower_slack.reshape(groups, width).max(axis=0) * (1.0 + 2.0**-40)
+        rows, group = np.nonzero(minima <= threshold[:, None] + group_slack)
+        cap = max(4 * k, min(_MAX_CANDIDATES, self.n_samples // 5))
+        too_many = np.bincount(rows, minlength=len(W)) > cap
+        too_many |= far
+        keep = ~too_many[rows]
+        rows, group = rows[keep], group[keep]
+        columns = group[:, None] + width * np.arange(groups)
+        # Per point: D - b <= U, with W - 2c|b|^2 (W's own rounding included).
+        lower = W[rows[:, None], columns] - lower_slack[columns]
+        inside = lower <= threshold[rows][:, None]
+        rows = np.broadcast_to(rows[:, None], columns.shape)[inside]
+        columns = columns[inside]
+        counts = np.bincount(rows, minlength=len(W))
+        # The bound guarantees k; a row short of them is done in full anyway.
+        full = too_many | (counts > cap) | (counts < k)
+        keep = ~full[rows]
+        return rows[keep], columns[keep], full
+
+    def _exact_squared(self, queries, rows, columns):
+        """Squared distances, in screen units, by direct float64 differences."""
+        squared = np.empty(len(rows))
+        for part in _row_blocks(len(rows), self.data.shape[1], _DIFF_BLOCK):
+            diff = np.asarray(self.data[columns[part]], dtype=np.float64)
+            diff -= queries[rows[part]]
+            diff = _scale(diff, self.exponent)
+            squared[part] = np.einsum("ij,ij->i", diff, diff)
+        return squared
+
+    def _block(self, queries, screened, far, k):
+        n_rows = len(queries)
+        distances = np.empty((n_rows, k))
+        indices = np.empty((n_rows, k), dtype=np.intp)
+        rows, columns, full = self._candidates(screened, far, k)
+        squared = self._exact_squared(queries, rows, columns)
+        order = np.lexsort((columns, squared, rows))
+        counts = np.bincount(rows, minlength=n_rows)
+        starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+        done = np.flatnonzero(~full)
+        take = order[(starts[done, None] + np.arange(k)).ravel()]
+        indices[done] = columns[take].reshape(-1, k)
+        distances[done] = squared[take].reshape(-1, k)
+        every = np.arange(self.n_samples)
+        for row in np.flatnonzero(full):
+            alone = np.zeros(self.n_samples, dtype=np.intp) + row
+            squared_row = self._exact_squared(queries, alone, every)
+            kth = np.partition(squared_row, k - 1)[k - 1]
+            below = np.flatnonzero(squared_row < kth)
+            chosen = np.concatenate(
+                (below, np.flatnonzero(squared_row == kth)[: k - len(below)])
+            )
+            chosen = chosen[np.lexsort((chosen, squared_row[chosen]))]
+            indices[row], distances[row] = chosen, squared_row[chosen]
+        distances = np.sqrt(distances, out=distances)
+        return _scale(distances, -self.exponent), indices

@@ -32,6 +32,13 @@ adjacent in the input order, often neighbours, fall into different groups): the
 ``k``-th smallest of the group minima bounds the ``k``-th smallest value. A
 row with too many candidates (many duplicates, or a query far from all data)
 has all its distances computed exactly instead.
+
+For the indexed rows' own neighbours (a fit), the product is symmetric: it is
+computed in tiles on and above the diagonal, each tile serving its rows and,
+transposed, its columns, which halves the float32 work. Each row then keeps
+the ``k`` smallest group minima seen so far (a bound that only tightens) and
+collects what it admits; candidates are pruned by the tightened bounds as the
+tiles proceed, band by band away from the diagonal.
 """
 
 import numpy as np
@@ -42,6 +49,8 @@ _U64 = 2.0**-53
 _GROUP = 16
 #: float32 entries of a block of screened distances (32 MiB).
 _SCREEN_BLOCK = 2**23
+#: Rows and columns of a tile of the symmetric product of the training rows.
+_TILE = 2048
 #: float64 entries of a block of exact differences (16 MiB).
 _DIFF_BLOCK = 2**21
 #: Screen-space coordinates of a query beyond which its row is done exactly.
@@ -147,6 +156,10 @@ class ScreenedBruteForce:
                 f"{k}, n_samples_fit = {n}, n_samples = {n_queries}"
             )
         n_queries = n if X is None else X.shape[0]
+        n_pad = self.points.shape[0]
+        if X is None and n_pad >= 4 * _TILE and k <= _TILE // _GROUP:
+            distances, indices = self._training(k)
+            return (distances, indices) if return_distance else indices
         distances = np.empty((n_queries, k))
         indices = np.empty((n_queries, k), dtype=np.intp)
         n_pad = self.points.shape[0]
@@ -205,6 +218,86 @@ class ScreenedBruteForce:
         keep = ~full[rows]
         return rows[keep], columns[keep], full
 
+    def _training(self, k):
+        """Each indexed row's k nearest. The product of the training rows is
+        symmetric: a tile above the diagonal serves its rows and, transposed,
+        its columns, which halves the float32 work. Each row keeps the k
+        smallest group minima seen so far (an upper bound of its final U that
+        only decreases) and collects the candidates that bound admits; tiles
+        go by distance from the diagonal (data in a meaningful order has its
+        neighbours nearby), and collected candidates are pruned by the
+        tightened bounds after each band."""
+        n, n_pad = self.n_samples, self.points.shape[0]
+        blocks = [slice(s, min(s + _TILE, n_pad)) for s in range(0, n_pad, _TILE)]
+        best = np.full((n_pad, k), np.inf, dtype=np.float32)
+        lower_slack = 2.0 * self.c * self.norms
+        margin = 2.0 * (self.c * self.norms + self.tiny) * (1.0 + 2.0**-20)
+        margin += 2.0**-40 * (self.norms + self.max_norm)
+        found = []
+        # Reused tiles: fresh ones would be fresh pages of memory every time.
+        buffers = [np.empty(_TILE * _TILE, dtype=np.float32) for _ in range(2)]
+
+        def merge(rows, minima):
+            if minima.shape[1] > k:
+                minima = np.partition(minima, k - 1, axis=1)[:, :k]
+            both = np.concatenate([best[rows], minima], axis=1)
+            best[rows] = np.partition(both, k - 1, axis=1)[:, :k]
+            return best[rows].max(axis=1).astype(np.float64) + margin[rows]
+
+        def collect(W, minima, rows, columns, threshold, transposed):
+            # W[i, j]: row i's value at column j (transposed: row j, column i);
+            # minima[i, g]: row i's minimum over columns g + width * t.
+            slack = lower_slack[columns].max() * (1.0 + 2.0**-40)
+            bound = _round_up32(threshold + slack)
+            i, group = np.nonzero(minima <= bound[:, None])
+            j = group[:, None] + minima.shape[1] * np.arange(_GROUP)
+            lower = W[j, i[:, None]] if transposed else W[i[:, None], j]
+            lower = lower - lower_slack[columns.start + j]
+            keep = lower <= threshold[i][:, None]
+            i = np.broadcast_to(i[:, None], j.shape)[keep]
+            found.append((rows.start + i, columns.start + j[keep], lower[keep]))
+
+        def prune():
+            rows, columns, lower = (
+                np.concatenate(part) for part in zip(*found, strict=True)
+            )
+            threshold = best[rows].max(axis=1).astype(np.float64) + margin[rows]
+            keep = lower <= threshold
+            found[:] = [(rows[keep], columns[keep], lower[keep])]
+
+        for band in range(len(blocks)):
+            for first in range(len(blocks) - band):
+                I, J = blocks[first], blocks[first + band]
+                shape = (I.stop - I.start, J.stop - J.start)
+                product = buffers[0][: shape[0] * shape[1]].reshape(shape)
+                np.matmul(
+                    self.points[I] * np.float32(-2.0), self.points[J].T, out=product
+                )
+                if band:
+                    # Columns' view: W[j, i] = (1 + c)|b_i|^2 - 2 a_j.b_i.
+                    other = buffers[1][: shape[0] * shape[1]].reshape(shape)
+                    np.add(product, self.upper[I][:, None], out=other)
+                product += self.upper[J]
+                width = (J.stop - J.start) // _GROUP
+                minima = product.reshape(len(product), _GROUP, width).min(axis=1)
+                collect(product, minima, I, J, merge(I, minima), False)
+                if band:
+                    width = (I.stop - I.start) // _GROUP
+                    minima = other.reshape(_GROUP, width, -1).min(axis=0).T
+                    collect(other, minima, J, I, merge(J, minima), True)
+            prune()
+        rows, columns, _ = found[0]
+        real = rows < n
+        rows, columns = rows[real], columns[real]
+        order = np.argsort(rows, kind="stable")
+        rows, columns = rows[order], columns[order]
+        counts = np.bincount(rows, minlength=n)
+        cap = max(4 * k, min(_MAX_CANDIDATES, n // 5))
+        full = (counts > cap) | (counts < k)
+        keep = ~full[rows]
+        queries = np.asarray(self.data, dtype=np.float64)
+        return self._select(queries, rows[keep], columns[keep], full, k)
+
     def _exact_squared(self, queries, rows, columns):
         """Squared distances, in screen units, by direct float64 differences."""
         squared = np.empty(len(rows))
@@ -216,10 +309,15 @@ class ScreenedBruteForce:
         return squared
 
     def _block(self, queries, screened, far, k):
-        n_rows = len(queries)
+        rows, columns, full = self._candidates(screened, far, k)
+        return self._select(queries, rows, columns, full, k)
+
+    def _select(self, queries, rows, columns, full, k):
+        """The k nearest by exact distance among each row's candidates (pairs
+        sorted by row), or among all points for the ``full`` rows."""
+        n_rows = len(full)
         distances = np.empty((n_rows, k))
         indices = np.empty((n_rows, k), dtype=np.intp)
-        rows, columns, full = self._candidates(screened, far, k)
         squared = self._exact_squared(queries, rows, columns)
         order = np.lexsort((columns, squared, rows))
         counts = np.bincount(rows, minlength=n_rows)

@@ -5,6 +5,7 @@ import pytest
 import scipy.sparse as sp
 from sklearn.neighbors import NearestNeighbors
 
+import skmanifold_attn.manifold._screened_brute as screened_brute
 from skmanifold_attn import LaplacianEigenmaps, LocallyLinearEmbedding
 from skmanifold_attn.manifold._neighbors import AutoIndex, kneighbors, make_index
 from skmanifold_attn.manifold._screened_brute import (
@@ -195,3 +196,24 @@ def test_estimators_with_auto_match_sklearn_brute_force():
         )
         if Estimator is LocallyLinearEmbedding:
             assert isinstance(auto.nbrs_, NearestNeighbors)
+
+
+@pytest.mark.parametrize("order", ["random", "sorted", "grid"])
+def test_symmetric_training_search(monkeypatch, order):
+    """The training rows' search that computes each tile of the symmetric
+    product once (small tiles here) finds what the row-block search finds."""
+    rng = np.random.RandomState(10)
+    X = rng.standard_normal((1500, 20))
+    if order == "sorted":  # neighbours adjacent in the input order
+        X = X[np.argsort(X[:, 0])]
+    elif order == "grid":
+        X = np.vstack([rng.randint(0, 3, size=(1300, 20)), np.zeros((200, 20))])
+        X = X.astype(np.float64)
+    index = ScreenedBruteForce(X)
+    monkeypatch.setattr(screened_brute, "_TILE", 10**9)
+    expected = index.kneighbors(None, K)
+    monkeypatch.setattr(screened_brute, "_TILE", 64)
+    found = index.kneighbors(None, K)
+    np.testing.assert_array_equal(found[1], expected[1])
+    np.testing.assert_array_equal(found[0], expected[0])
+    _check(found, _direct(X, X, K), 1.0, rtol=1e-14)

@@ -55,7 +55,12 @@ def test_same_neighbours_as_sklearn_brute(n_features):
     scale = expected[0].max()
     _check(kneighbors(X, K), expected, scale)
     _check(kneighbors(new, K, Y=X, chunk_size=17), _sklearn(X, Q=new), scale)
-    assert isinstance(make_index("auto").build(X, K + 1).screen_, ScreenedBruteForce)
+    index = make_index("auto").build(X, K + 1)
+    assert isinstance(index.screen_, ScreenedBruteForce)
+    # The indexed rows queried as such (themselves included) and as a copy.
+    _check(index.query(X, K), index.query(X.copy(), K), scale, rtol=0)
+    # scikit-learn's norm expansion leaves about sqrt(eps) at distance 0.
+    _check(index.query(X, K), _sklearn(X, Q=X), scale, rtol=1e-6)
 
 
 @pytest.mark.parametrize("exponent", [-997, 498])

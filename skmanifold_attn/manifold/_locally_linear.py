@@ -232,7 +232,7 @@ default='auto'
         How neighbours are found, all exact but 'hnswlib'. 'auto': where
         scikit-learn's 'auto' would take brute force on dense data (more than
         15 features), a brute force screened in float32 and decided in
-        float64 (about twice as fast, exact ties by lower index; see
+        float64 (same neighbours, exact ties by lower index; see
         :ref:`large_data`), else scikit-learn's choice. 'brute', 'kd_tree',
         'ball_tree': :class:`~sklearn.neighbors.NearestNeighbors` with that
         algorithm. 'hnswlib': approximate search (the optional ``ann`` extra;

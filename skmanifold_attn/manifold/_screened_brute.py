@@ -148,14 +148,18 @@ class ScreenedBruteForce:
         """The ``n_neighbors`` nearest indexed rows of each row of ``X``
         (None: the indexed rows themselves), nearest first."""
         k = n_neighbors
-        n = self.n_samples
-        if k > n:
-            n_queries = n if X is None else X.shape[0]
+        n, n_features = self.data.shape
+        n_queries = n if X is None else X.shape[0]
+        if not 0 < k <= n:
             raise ValueError(
-                "Expected n_neighbors <= n_samples_fit, but n_neighbors = "
+                "Expected 0 < n_neighbors <= n_samples_fit, but n_neighbors = "
                 f"{k}, n_samples_fit = {n}, n_samples = {n_queries}"
             )
-        n_queries = n if X is None else X.shape[0]
+        if X is not None and (X.ndim != 2 or X.shape[1] != n_features):
+            raise ValueError(
+                f"X has {X.shape[-1]} features, but the index is expecting "
+                f"{n_features} features as input."
+            )
         n_pad = self.points.shape[0]
         if X is None and n_pad >= 4 * _TILE and k <= _TILE // _GROUP:
             distances, indices = self._training(k)
@@ -173,6 +177,8 @@ class ScreenedBruteForce:
                 if hasattr(queries, "toarray"):
                     queries = queries.toarray()
                 queries = np.asarray(queries, dtype=np.float64)
+                if not np.isfinite(queries).all():
+                    raise ValueError("Input X contains NaN or infinity.")
                 centred = _scale(queries - self.mean, self.exponent)
                 far = ~(np.abs(centred) <= _FAR).all(axis=1)
                 centred[far] = 0.0
@@ -295,15 +301,14 @@ class ScreenedBruteForce:
         cap = max(4 * k, min(_MAX_CANDIDATES, n // 5))
         full = (counts > cap) | (counts < k)
         keep = ~full[rows]
-        queries = np.asarray(self.data, dtype=np.float64)
-        return self._select(queries, rows[keep], columns[keep], full, k)
+        return self._select(self.data, rows[keep], columns[keep], full, k)
 
     def _exact_squared(self, queries, rows, columns):
         """Squared distances, in screen units, by direct float64 differences."""
         squared = np.empty(len(rows))
         for part in _row_blocks(len(rows), self.data.shape[1], _DIFF_BLOCK):
             diff = np.asarray(self.data[columns[part]], dtype=np.float64)
-            diff -= queries[rows[part]]
+            diff -= np.asarray(queries[rows[part]], dtype=np.float64)
             diff = _scale(diff, self.exponent)
             squared[part] = np.einsum("ij,ij->i", diff, diff)
         return squared

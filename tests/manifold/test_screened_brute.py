@@ -166,6 +166,12 @@ def test_query_far_from_the_data_and_all_equal_rows():
     assert not (indices == np.arange(50)[:, None]).any()
     with pytest.raises(ValueError, match="n_neighbors <= n_samples_fit"):
         ScreenedBruteForce(X).kneighbors(X[:3], 301)
+    with pytest.raises(ValueError, match="X has 19 features"):
+        ScreenedBruteForce(X).kneighbors(X[:3, 1:], 3)
+    bad = X[:3].copy()
+    bad[1, 2] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        ScreenedBruteForce(X).kneighbors(bad, 3)
 
 
 def test_auto_follows_sklearns_brute_force_rule():
@@ -203,7 +209,7 @@ def test_estimators_with_auto_match_sklearn_brute_force():
             assert isinstance(auto.nbrs_, NearestNeighbors)
 
 
-@pytest.mark.parametrize("order", ["random", "sorted", "grid"])
+@pytest.mark.parametrize("order", ["random", "sorted", "grid", "float32"])
 def test_symmetric_training_search(monkeypatch, order):
     """The training rows' search that computes each tile of the symmetric
     product once (small tiles here) finds what the row-block search finds."""
@@ -214,6 +220,8 @@ def test_symmetric_training_search(monkeypatch, order):
     elif order == "grid":
         X = np.vstack([rng.randint(0, 3, size=(1300, 20)), np.zeros((200, 20))])
         X = X.astype(np.float64)
+    elif order == "float32":
+        X = X.astype(np.float32)
     index = ScreenedBruteForce(X)
     monkeypatch.setattr(screened_brute, "_TILE", 10**9)
     expected = index.kneighbors(None, K)
@@ -221,4 +229,5 @@ def test_symmetric_training_search(monkeypatch, order):
     found = index.kneighbors(None, K)
     np.testing.assert_array_equal(found[1], expected[1])
     np.testing.assert_array_equal(found[0], expected[0])
-    _check(found, _direct(X, X, K), 1.0, rtol=1e-14)
+    wide = X.astype(np.float64)
+    _check(found, _direct(wide, wide, K), 1.0, rtol=1e-14)

@@ -102,6 +102,15 @@ def _row_blocks(n_rows, width, entries):
         yield slice(start, min(start + step, n_rows))
 
 
+def _group_minima(W, width):
+    """Each row's minima over columns ``g + width * t`` (t < 16): contiguous
+    elementwise minima, faster than a reduction over a strided axis."""
+    minima = np.minimum(W[:, :width], W[:, width : 2 * width])
+    for t in range(2, _GROUP):
+        np.minimum(minima, W[:, t * width : (t + 1) * width], out=minima)
+    return minima
+
+
 def _round_up32(values):
     rounded = values.astype(np.float32)
     low = rounded < values
@@ -199,7 +208,7 @@ class ScreenedBruteForce:
         # W = (1 + c)|b|^2 - 2 a.b in float32: -2a is exact, one GEMM, one add.
         W = (screened * np.float32(-2.0)) @ self.points.T
         W += self.upper
-        minima = W.reshape(len(W), groups, width).min(axis=1) if groups > 1 else W
+        minima = _group_minima(W, width) if groups > 1 else W
         # The k-th smallest group minimum: k distinct points lie below it.
         kth = np.partition(minima, k - 1, axis=1)[:, k - 1].astype(np.float64)
         margin = 2.0 * (self.c * query_norms + self.tiny) * (1.0 + 2.0**-20)
@@ -267,7 +276,7 @@ class ScreenedBruteForce:
             rows, columns, lower = (
                 np.concatenate(part) for part in zip(*found, strict=True)
             )
-            threshold = best[rows].max(axis=1).astype(np.float64) + margin[rows]
+            threshold = (best.max(axis=1).astype(np.float64) + margin)[rows]
             keep = lower <= threshold
             found[:] = [(rows[keep], columns[keep], lower[keep])]
 
@@ -285,7 +294,7 @@ class ScreenedBruteForce:
                     np.add(product, self.upper[I][:, None], out=other)
                 product += self.upper[J]
                 width = (J.stop - J.start) // _GROUP
-                minima = product.reshape(len(product), _GROUP, width).min(axis=1)
+                minima = _group_minima(product, width)
                 collect(product, minima, I, J, merge(I, minima), False)
                 if band:
                     width = (I.stop - I.start) // _GROUP

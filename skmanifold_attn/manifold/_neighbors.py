@@ -8,7 +8,8 @@ in bounded-memory chunks. Backends come from a small table:
 - ``'auto'`` (default, exact): where scikit-learn's ``'auto'`` takes brute
   force on dense data, a brute force screened in float32 under a rigorous
   error bound and decided in float64 (:mod:`._screened_brute`; same
-  neighbours, 2.4x faster at 784 features); else scikit-learn's choice;
+  neighbours, 2.6x faster in a fit at 784 features); else scikit-learn's
+  choice;
 - ``'brute'``, ``'kd_tree'``, ``'ball_tree'``: scikit-learn's exact
   :class:`~sklearn.neighbors.NearestNeighbors`;
 - ``'hnswlib'``: hierarchical navigable small-world graphs (approximate,

@@ -75,8 +75,9 @@ def applies(X, n_neighbors, metric="minkowski"):
 
     That is a dense real array, the Euclidean metric, and more than 15
     features or ``n_neighbors >= n_samples // 2`` (the rule of
-    ``NearestNeighbors``); finite values, so that invalid input keeps
-    scikit-learn's errors.
+    ``NearestNeighbors``); finite values below ``2**1020`` in magnitude (so
+    differences cannot overflow), so that invalid input keeps scikit-learn's
+    errors.
     """
     if not (isinstance(X, np.ndarray) and X.ndim == 2 and X.shape[0] > 0):
         return False
@@ -86,7 +87,10 @@ def applies(X, n_neighbors, metric="minkowski"):
     if not (n_features > 15 or n_neighbors >= n_samples // 2):
         return False
     # The bound needs d * u well below 1.
-    return 0 < n_features < 2**20 and bool(np.isfinite(X).all())
+    if not 0 < n_features < 2**20:
+        return False
+    # NaN fails both comparisons.
+    return -(2.0**1020) < float(X.min()) and float(X.max()) < 2.0**1020
 
 
 def _scale(values, exponent):

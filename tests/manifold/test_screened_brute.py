@@ -187,6 +187,8 @@ def test_auto_follows_sklearns_brute_force_rule():
     assert make_index("auto").build(sp.csr_matrix(X), 5).screen_ is None
     assert not hasattr(make_index("brute").build(X, 5), "screen_")
     assert not applies(np.array([[np.nan] * 20, [0.0] * 20]), 1)
+    assert not applies(np.array([[1e308] * 20, [-1e308] * 20]), 1)
+    assert applies(np.array([[1e300] * 20, [-1e300] * 20]), 1)
     assert 4e-5 < screen_constant(784) < 1e-4
 
 

@@ -179,7 +179,6 @@ class ScreenedBruteForce:
             return (distances, indices) if return_distance else indices
         distances = np.empty((n_queries, k))
         indices = np.empty((n_queries, k), dtype=np.intp)
-        n_pad = self.points.shape[0]
         for rows in _row_blocks(n_queries, n_pad, _SCREEN_BLOCK):
             if X is None:
                 queries = np.asarray(self.data[rows], dtype=np.float64)
@@ -215,6 +214,9 @@ class ScreenedBruteForce:
         minima = _group_minima(W, width) if groups > 1 else W
         # The k-th smallest group minimum: k distinct points lie below it.
         kth = np.partition(minima, k - 1, axis=1)[:, k - 1].astype(np.float64)
+        # U + 2 b(a, .) without |b|^2 (kept per point below); the 2**-40 term
+        # covers the float64 rounding of these sums and of the tests, whose
+        # terms are all below a few (|a|^2 + max |b|^2).
         margin = 2.0 * (self.c * query_norms + self.tiny) * (1.0 + 2.0**-20)
         threshold = kth + margin + 2.0**-40 * (query_norms + self.max_norm)
         lower_slack = 2.0 * self.c * self.norms

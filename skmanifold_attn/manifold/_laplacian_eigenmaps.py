@@ -138,7 +138,10 @@ class LaplacianEigenmaps(
         Parallel jobs of the neighbour searches.
     neighbors_algorithm : str, KNeighborsMixin or index, default='auto'
         How the neighbours of ``affinity='nearest_neighbors'`` are found.
-        'auto', 'brute', 'kd_tree', 'ball_tree': exact search by
+        'auto': exact, as in :class:`LocallyLinearEmbedding` (a brute force
+        screened in float32 and decided in float64 where scikit-learn's
+        'auto' would take brute force on dense data).
+        'brute', 'kd_tree', 'ball_tree': exact search by
         :class:`~sklearn.neighbors.NearestNeighbors` with that algorithm.
         'hnswlib': approximate search (the optional ``ann`` extra; see
         :ref:`large_data` for its recall), seeded by ``random_state``. A

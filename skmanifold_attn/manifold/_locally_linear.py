@@ -229,8 +229,12 @@ class LocallyLinearEmbedding(
         Tolerance of the modified method.
     neighbors_algorithm : str, KNeighborsMixin, index or sparse matrix, \
 default='auto'
-        How neighbours are found. 'auto', 'brute', 'kd_tree', 'ball_tree':
-        exact search by :class:`~sklearn.neighbors.NearestNeighbors` with that
+        How neighbours are found, all exact but 'hnswlib'. 'auto': where
+        scikit-learn's 'auto' would take brute force on dense data (more than
+        15 features), a brute force screened in float32 and decided in
+        float64 (same neighbours, exact ties by lower index; see
+        :ref:`large_data`), else scikit-learn's choice. 'brute', 'kd_tree',
+        'ball_tree': :class:`~sklearn.neighbors.NearestNeighbors` with that
         algorithm. 'hnswlib': approximate search (the optional ``ann`` extra;
         see :ref:`large_data` for its recall). A scikit-learn neighbours
         estimator: used as is when fitted on the same ``X``, else a fitted

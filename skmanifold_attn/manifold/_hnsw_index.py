@@ -24,8 +24,13 @@ class HnswIndex(NeighborsIndex):
 
     Parameters
     ----------
-    M : int, default=16
-        Links per node.
+    M : int, default=32
+        Links per node. 16 found 99.95% of the neighbours of 70,000 points of
+        a 2-D manifold in 784 dimensions, but 38 points lost half of theirs
+        or more (searches stuck on another sheet of the manifold), enough to
+        change the LLE embedding (Procrustes residual 0.44); 32 found all at
+        the same cost on projected rows (5.4 s CPU) and 28% more time on
+        784-D rows without a subspace.
     ef_construction : int, default=100
         Candidate list size while building.
     ef : int, default=50
@@ -62,7 +67,7 @@ class HnswIndex(NeighborsIndex):
     def __init__(
         self,
         *,
-        M=16,
+        M=32,
         ef_construction=100,
         ef=50,
         pca_variance=0.999,

@@ -87,7 +87,7 @@ def test_disabled_is_the_plain_graph(pca_variance):
     seed = int(check_random_state(3).randint(np.iinfo(np.int32).max))
     plain = hnswlib.Index(space="l2", dim=X.shape[1])
     plain.init_index(
-        max_elements=X.shape[0], ef_construction=100, M=16, random_seed=seed
+        max_elements=X.shape[0], ef_construction=100, M=32, random_seed=seed
     )
     plain.set_num_threads(1)
     plain.add_items(X.astype(np.float32), np.arange(X.shape[0]))

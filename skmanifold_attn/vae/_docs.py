@@ -2,7 +2,30 @@
 
 from .._docstrings import DOC_PIECES
 
+# What the shared training loop leaves on both VAE estimators.
+_TRAINING_ATTRIBUTES = """\
+    best_validation_score_ : float or None
+        Best of ``validation_scores_``.
+
+    best_loss_ : float or None
+        Lowest training loss (None with ``early_stopping``).
+
+    n_iter_ : int
+        Number of epochs run.
+
+    t_ : int
+        Number of training rows seen.
+
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during ``fit``. Defined only when `X`
+        has feature names that are all strings.
+"""
+
 VAE_DOC_PIECES = {
+    "vae_training_attributes": _TRAINING_ATTRIBUTES,
     "vae_decoder": """\
     decoder : {"auto", "gaussian", "quantile_gaussian", "gaussian_mixture", \
             "bernoulli", "continuous_bernoulli"}, default="auto"
@@ -111,25 +134,8 @@ VAE_DOC_PIECES = {
         Mean importance-weighted bound on the held-out rows per epoch, with
         ``early_stopping`` (None otherwise).
 
-    best_validation_score_ : float or None
-        Best of ``validation_scores_``.
-
-    best_loss_ : float or None
-        Lowest training loss (None with ``early_stopping``).
-
-    n_iter_ : int
-        Number of epochs run.
-
-    t_ : int
-        Number of training rows seen.
-
-    n_features_in_ : int
-        Number of features seen during ``fit``.
-
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during ``fit``. Defined only when `X`
-        has feature names that are all strings.
-""",
+"""
+    + _TRAINING_ATTRIBUTES,
     "vae_references": """\
     References
     ----------

@@ -21,6 +21,7 @@ from .._table import (
     fit_table,
     transform_table,
 )
+from ._docs import VAE_DOC_PIECES  # noqa: F401 (registers the pieces)
 from ._impute import impute
 from ._model import VAENetwork
 from ._table_likelihood import build_likelihood
@@ -173,24 +174,7 @@ class VAEImputer(NeuralTrainingMixin, TransformerMixin, BaseEstimator):
         Held-out mean importance-weighted bound per epoch, with
         ``early_stopping``.
 
-    best_validation_score_ : float or None
-        Best of ``validation_scores_``.
-
-    best_loss_ : float or None
-        Lowest training loss (None with ``early_stopping``).
-
-    n_iter_ : int
-        Number of epochs run.
-
-    t_ : int
-        Number of training rows seen.
-
-    n_features_in_ : int
-        Number of features seen during ``fit``.
-
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during ``fit``. Defined only when `X`
-        has feature names that are all strings.
+    {vae_training_attributes}
 
     See Also
     --------

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from _subspace_data import low_rank
 from sklearn.datasets import load_digits, make_swiss_roll
 from sklearn.neighbors import NearestNeighbors
 from sklearn.utils import check_random_state
@@ -14,16 +15,6 @@ hnswlib = pytest.importorskip("hnswlib")
 # Measured 0.9985-1.0 on these data sets; the bound leaves room for any CPU
 # and any graph randomness.
 RECALL = 0.98
-
-
-def _low_rank(n=1500, rank=5, d=80, noise=0.01, seed=0):
-    """Gaussian rows on a ``rank``-dimensional subspace plus isotropic noise."""
-    rng = np.random.RandomState(seed)
-    basis, _ = np.linalg.qr(rng.standard_normal((d, rank)))
-    scales = np.linspace(3.0, 1.0, rank)
-    return (rng.standard_normal((n, rank)) * scales) @ basis.T + noise * (
-        rng.standard_normal((n, d))
-    )
 
 
 def _manifold(n=1500, d=100, seed=0):
@@ -43,7 +34,7 @@ def _recall(found, exact):
     return hits / exact.size
 
 
-@pytest.mark.parametrize("make", [_low_rank, _manifold])
+@pytest.mark.parametrize("make", [low_rank, _manifold])
 def test_projected_recall_and_exact_distances(make):
     X = make()
     index = HnswIndex(random_state=0).build(X, 13)
@@ -101,7 +92,7 @@ def test_disabled_is_the_plain_graph(pca_variance):
 
 @pytest.mark.parametrize("bad", [0, 0.0, -0.5, 1.5, np.nan, "0.9", True])
 def test_pca_variance_validation(bad):
-    X = _low_rank(n=100)
+    X = low_rank(n=100)
     msg = r"'pca_variance' parameter of HnswIndex must be a float in the range"
     with pytest.raises(ValueError, match=msg):
         HnswIndex(pca_variance=bad).build(X, 5)

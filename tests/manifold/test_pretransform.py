@@ -2,22 +2,14 @@
 
 import numpy as np
 import pytest
+from _subspace_data import low_rank
 
 from skmanifold_attn.manifold import _pretransform
 from skmanifold_attn.manifold._neighbors import _exact_distances
 
 
-def _low_rank(n=1000, rank=4, d=60, noise=0.01, seed=0):
-    rng = np.random.RandomState(seed)
-    basis, _ = np.linalg.qr(rng.standard_normal((d, rank)))
-    scales = np.linspace(3.0, 1.0, rank)
-    return (rng.standard_normal((n, rank)) * scales) @ basis.T + noise * (
-        rng.standard_normal((n, d))
-    )
-
-
 def test_directions_keep_the_variance():
-    X = _low_rank()
+    X = low_rank(n=1000, rank=4, d=60)
     mean, components, discarded = _pretransform.principal_subspace(
         X, 0.999, random_state=np.random.RandomState(0)
     )
@@ -51,7 +43,7 @@ def test_no_projection_when_it_does_not_pay(X):
 def test_subsample_and_randomized_directions(monkeypatch):
     # Many rows: directions from a row subset; many features: a randomized SVD.
     # Both find the same subspace as the covariance of all rows.
-    X = _low_rank(n=1000, rank=4, d=60)
+    X = low_rank(n=1000, rank=4, d=60)
     rng = np.random.RandomState(0)
     mean, full, _ = _pretransform.principal_subspace(X, 0.999, random_state=rng)
     monkeypatch.setattr(_pretransform, "MAX_ROWS", 400)
@@ -86,7 +78,7 @@ def test_refine_is_the_exact_ranking(dtype):
 def test_graph_rows(monkeypatch):
     # Centred in float64 before the float32 cast, also block by block.
     monkeypatch.setattr(_pretransform, "REFINE_BLOCK", 64)
-    X = _low_rank(n=50, d=12) + 1e6
+    X = low_rank(n=50, rank=4, d=12) + 1e6
     mean = X.mean(axis=0)
     assert _pretransform.graph_rows(X, None, None).dtype == np.float32
     np.testing.assert_array_equal(

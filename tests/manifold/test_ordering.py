@@ -107,3 +107,76 @@ def test_wide_points_are_ordered_like_their_low_dimensional_source():
     np.testing.assert_array_equal(np.sort(order), np.arange(2500))
     shuffled = rng.permutation(2500)
     assert _fill(L[order][:, order]) < 0.5 * _fill(L[shuffled][:, shuffled])
+
+
+def _u_strip(length=120, width=10, arm=50):
+    """A grid strip bent into a U: two parallel arms joined by a half turn."""
+    t, w = np.meshgrid(np.arange(length), np.arange(width), indexing="ij")
+    t, w = t.ravel().astype(float), w.ravel().astype(float)
+    bend = length - 2 * arm
+    radius = bend / np.pi
+    angle = np.clip(t - arm, 0, bend) / radius
+    x = np.where(t < arm, t, np.where(t > arm + bend, 2 * arm + bend - t, arm))
+    x = x + np.where((t >= arm) & (t <= arm + bend), radius * np.sin(angle), 0)
+    y = np.where(t > arm + bend, 2 * radius, radius * (1 - np.cos(angle)))
+    points = np.column_stack([x, y, w])
+    # Grid neighbours along and across the strip, and diagonals.
+    index = np.arange(length * width).reshape(length, width)
+    pairs = [
+        (index[:-1, :], index[1:, :]),
+        (index[:, :-1], index[:, 1:]),
+        (index[:-1, :-1], index[1:, 1:]),
+        (index[:-1, 1:], index[1:, :-1]),
+    ]
+    rows = np.concatenate([a.ravel() for a, _ in pairs])
+    cols = np.concatenate([b.ravel() for _, b in pairs])
+    n = length * width
+    adjacency = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
+    matrix = (adjacency + adjacency.T + 10 * sp.identity(n)).tocsr()
+    return matrix, points, t
+
+
+def test_first_cuts_go_across_the_fold(monkeypatch):
+    from skmanifold_attn.manifold import _ordering
+
+    matrix, points, t = _u_strip()
+    geodesic = nested_dissection(matrix, points)
+    np.testing.assert_array_equal(np.sort(geodesic), np.arange(len(t)))
+    # The first cut is one line across the strip, in the half turn (a plane
+    # across the arms would cut both of them, away from the turn).
+    last = t[geodesic[-10:]]
+    assert np.ptp(last) == 0 and 50 <= last[0] <= 70
+    monkeypatch.setattr(_ordering, "GEODESIC_LEVELS", 0)
+    plane = nested_dissection(matrix, points)
+    assert _fill(matrix[geodesic][:, geodesic]) < _fill(matrix[plane][:, plane])
+
+
+def test_extreme_scales_and_coincident_points():
+    L, points = _grid_laplacian(50)
+    L = L + sp.identity(2500)
+    reference = _fill(L[nested_dissection(L, points)][:, nested_dissection(L, points)])
+    for scale in (1e-300, 2.0**-1000, 1e200):
+        order = nested_dissection(L, points * scale)
+        np.testing.assert_array_equal(np.sort(order), np.arange(2500))
+        assert _fill(L[order][:, order]) <= 1.1 * reference
+    # Points at one place cannot be cut: they are ordered as they come.
+    order = nested_dissection(L, np.zeros((2500, 3)))
+    np.testing.assert_array_equal(order, np.arange(2500))
+
+
+def test_part_medians_match_numpy():
+    from skmanifold_attn.manifold._ordering import _part_medians
+
+    rng = np.random.RandomState(0)
+    sizes = rng.randint(1, 40, size=30)
+    bounds = np.concatenate([[0], np.cumsum(sizes)])
+    label = np.repeat(np.arange(len(sizes)), sizes)
+    for values in (
+        rng.standard_normal(bounds[-1]),
+        np.round(3 * rng.standard_normal(bounds[-1])),
+        -np.abs(rng.standard_normal(bounds[-1])),
+    ):
+        expected = [np.median(values[a:b]) for a, b in zip(bounds, bounds[1:])]
+        np.testing.assert_allclose(
+            _part_medians(values, label, bounds), expected, rtol=1e-6
+        )

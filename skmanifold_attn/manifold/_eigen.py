@@ -280,16 +280,21 @@ def _advice(n):
     )
 
 
-def _refined_solver(lu, target):
+def _refined_solver(lu, make_target):
     """``x -> target^{-1} x`` by the LU plus steps of iterative refinement.
 
     A threshold-pivoted LU (kept for its low fill) can lose digits on
     matrices far from diagonal dominance; ``REFINEMENT_STEPS`` steps of
     iterative refinement against ``target`` itself recover them when the LU
-    is a fair approximation.
+    is a fair approximation. ``make_target()`` builds the target on first
+    use (most solves never need it).
     """
+    made = []
 
     def solve(b, trans="N"):
+        if not made:
+            made.append(make_target())
+        target = made[0]
         x = lu.solve(b, trans=trans)
         for _ in range(REFINEMENT_STEPS):
             applied = target.T @ x if trans == "T" else target @ x
@@ -345,7 +350,7 @@ def _shift_invert(M, factor, k, k_skip, tol, max_iter, random_state, points):
         v0 = v0[perm]
     plain = lu.solve
     refined = _refined_solver(
-        lu, target if perm is None else _permute(target, perm).tocsr()
+        lu, lambda: target if perm is None else _permute(target, perm).tocsr()
     )
     # First the plain LU solves with a short Lanczos basis: with an exact
     # inverse the wanted eigenvalues are far apart and it converges in one

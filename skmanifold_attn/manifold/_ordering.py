@@ -10,7 +10,12 @@ cover of the edges across the cut (Konig's theorem, from a maximum bipartite
 matching). All parts of one level of the dissection are cut together, by
 whole-array operations over their vertices (one batched ``eigh`` for the
 directions, one matching for the separators), so the Python work grows with
-the depth, ``log(n / leaf_size)``, not with the number of parts.
+the depth, ``log(n / leaf_size)``, not with the number of parts. A plane
+can cross several folds of a curved manifold (the turns of a swiss roll),
+so the first ``GEODESIC_LEVELS`` levels also try a cut across a
+breadth-first search of the graph from a far vertex (George and Liu's
+level structures) and keep, part by part, the cut with the smaller
+separator.
 
 The cuts need only coarse coordinates: points with more than
 ``ORDERING_DIMENSIONS`` features are first projected on their leading principal
@@ -127,19 +132,23 @@ def _breadth_first_rank(graph, vertices, label, starts):
     reached (its far end).
     """
     n, m = graph.n, len(vertices)
-    graph.part_of[vertices] = label
-    row_part = graph.part_of[graph.entry_row]
-    inside = (row_part >= 0) & (row_part == graph.part_of[graph.indices])
-    graph.part_of[vertices] = -1
-    kept_before = np.concatenate([[0], np.cumsum(inside)])
+    if m == n and len(starts) == 1:
+        # One part holds every vertex: every entry is inside it.
+        columns, indptr = graph.indices, graph.indptr
+    else:
+        graph.part_of[vertices] = label
+        row_part = graph.part_of[graph.entry_row]
+        inside = (row_part >= 0) & (row_part == graph.part_of[graph.indices])
+        graph.part_of[vertices] = -1
+        columns = graph.indices[inside]
+        indptr = np.concatenate([[0], np.cumsum(inside)])[graph.indptr]
     sources = np.sort(vertices[starts])
+    n_entries = len(columns) + len(sources)
     search_graph = sp.csr_matrix(
         (
-            np.ones(kept_before[-1] + len(sources)),
-            np.concatenate([graph.indices[inside], sources]),
-            np.concatenate(
-                [kept_before[graph.indptr], [kept_before[-1] + len(sources)]]
-            ),
+            np.ones(n_entries),
+            np.concatenate([columns, sources]),
+            np.concatenate([indptr, [n_entries]]),
         ),
         shape=(n + 1, n + 1),
     )
@@ -152,10 +161,11 @@ def _breadth_first_rank(graph, vertices, label, starts):
     reached = graph.local[reached]
     rank = np.full(m, float(m))
     rank[reached] = np.arange(len(reached))
-    # The last reached vertex of each part: the first in reversed order.
-    parts, position = np.unique(label[reached[::-1]], return_index=True)
+    # The last reached vertex of each part (its far end).
+    last = np.full(len(starts), -1)
+    np.maximum.at(last, label[reached], np.arange(len(reached)))
     far = starts.copy()
-    far[parts] = reached[::-1][position]
+    far[last >= 0] = reached[last[last >= 0]]
     return rank, far
 
 

@@ -220,7 +220,7 @@ def test_refined_solves_recover_the_digits_of_a_poor_lu():
     pivoted = np.linalg.norm(dense @ np.linalg.solve(dense, b) - b)
     plain = np.linalg.norm(target @ lu.solve(b) - b)
     assert plain > 30 * pivoted  # the premise: the unpivoted LU lost digits
-    refined = _refined_solver(lu, target.tocsr())
+    refined = _refined_solver(lu, target.tocsr)
     for trans, matrix in (("N", target), ("T", target.T)):
         error = np.linalg.norm(matrix @ refined(b, trans=trans) - b)
         assert error <= 3 * pivoted

@@ -176,7 +176,9 @@ def test_part_medians_match_numpy():
         np.round(3 * rng.standard_normal(bounds[-1])),
         -np.abs(rng.standard_normal(bounds[-1])),
     ):
-        expected = [np.median(values[a:b]) for a, b in zip(bounds, bounds[1:])]
+        expected = [
+            np.median(values[a:b]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)
+        ]
         np.testing.assert_allclose(
             _part_medians(values, label, bounds), expected, rtol=1e-6
         )

@@ -182,3 +182,16 @@ def test_part_medians_match_numpy():
         np.testing.assert_allclose(
             _part_medians(values, label, bounds), expected, rtol=1e-6
         )
+
+
+def test_disconnected_graph_with_far_apart_pieces():
+    # Two grids, side by side: each first cut's search reaches one piece
+    # only; the other ranks last.
+    L, points = _grid_laplacian(30)
+    L = L + sp.identity(900)
+    both = sp.block_diag([L, L]).tocsr()
+    far_apart = np.vstack([points, points + [0.0, 100.0]])
+    order = nested_dissection(both, far_apart)
+    np.testing.assert_array_equal(np.sort(order), np.arange(1800))
+    shuffled = np.random.RandomState(0).permutation(1800)
+    assert _fill(both[order][:, order]) < 0.5 * _fill(both[shuffled][:, shuffled])

@@ -121,19 +121,14 @@ def _split_projection(coordinates, label, sizes):
     return np.einsum("ij,ij->i", centred, directions[label])
 
 
-def _breadth_first_rank(graph, vertices, label, starts):
-    """Rank of each vertex in a breadth-first search of its part from ``starts``.
+def _parts_graph(graph, vertices, label):
+    """The graph's edges between vertices of one part, as a CSR for searches.
 
-    All parts are searched at once, from a virtual source linked to each
-    part's start vertex (a position in ``vertices``), along the edges between
-    vertices of one part: one pass over the graph's entries keeps those, in
-    the graph's own (sorted) layout. Vertices the search does not reach rank
-    last. Returns the ranks and, per part, the position of the last vertex
-    reached (its far end).
+    One pass over the graph's entries keeps those, in the graph's own
+    (sorted) layout; a single part holding every vertex keeps them all.
     """
-    n, m = graph.n, len(vertices)
-    if m == n and len(starts) == 1:
-        # One part holds every vertex: every entry is inside it.
+    n = graph.n
+    if len(vertices) == n and label[0] == label[-1]:
         columns, indptr = graph.indices, graph.indptr
     else:
         graph.part_of[vertices] = label
@@ -142,30 +137,35 @@ def _breadth_first_rank(graph, vertices, label, starts):
         graph.part_of[vertices] = -1
         columns = graph.indices[inside]
         indptr = np.concatenate([[0], np.cumsum(inside)])[graph.indptr]
-    sources = np.sort(vertices[starts])
-    n_entries = len(columns) + len(sources)
-    search_graph = sp.csr_matrix(
-        (
-            np.ones(n_entries),
-            np.concatenate([columns, sources]),
-            np.concatenate([indptr, [n_entries]]),
-        ),
-        shape=(n + 1, n + 1),
-    )
-    # Rows keep the graph's sorted columns (the source's are sorted above).
-    search_graph.has_sorted_indices = True
-    reached = breadth_first_order(
-        search_graph, n, directed=True, return_predecessors=False
-    )[1:]
-    graph.local[vertices] = np.arange(m)
-    reached = graph.local[reached]
+    # float64 data and sorted columns: the search uses it without a copy.
+    parts_graph = sp.csr_matrix((np.ones(len(columns)), columns, indptr), shape=(n, n))
+    parts_graph.has_sorted_indices = True
+    return parts_graph
+
+
+def _breadth_first_rank(parts_graph, local, vertices, label, starts):
+    """Rank of each vertex in a breadth-first search of its part from ``starts``.
+
+    ``parts_graph`` links vertices of one part only (:func:`_parts_graph`);
+    each part is searched from its start vertex (a position in
+    ``vertices``). Vertices a search does not reach rank last. Returns the
+    ranks and, per part, the position of the last vertex reached (its far
+    end).
+    """
+    m = len(vertices)
+    local[vertices] = np.arange(m)
     rank = np.full(m, float(m))
-    rank[reached] = np.arange(len(reached))
-    # The last reached vertex of each part (its far end).
-    last = np.full(len(starts), -1)
-    np.maximum.at(last, label[reached], np.arange(len(reached)))
     far = starts.copy()
-    far[last >= 0] = reached[last[last >= 0]]
+    offset = 0
+    for part, start in enumerate(starts):
+        reached = local[
+            breadth_first_order(
+                parts_graph, vertices[start], directed=True, return_predecessors=False
+            )
+        ]
+        rank[reached] = offset + np.arange(len(reached))
+        offset += len(reached)
+        far[part] = reached[-1]
     return rank, far
 
 
@@ -432,8 +432,11 @@ def _cut_geodesically(
     lowest = np.minimum.reduceat(projection, bounds[:-1])
     at_lowest = np.flatnonzero(projection == lowest[label])
     starts = at_lowest[np.unique(label[at_lowest], return_index=True)[1]]
+    parts_graph = _parts_graph(graph, vertices, label)
     for _ in range(GEODESIC_SEARCHES):
-        rank, starts = _breadth_first_rank(graph, vertices, label, starts)
+        rank, starts = _breadth_first_rank(
+            parts_graph, graph.local, vertices, label, starts
+        )
     geodesic_right, geodesic_separator = _separate(graph, vertices, label, bounds, rank)
     plane_size = np.bincount(label[in_separator], minlength=len(sizes))
     geodesic_size = np.bincount(label[geodesic_separator], minlength=len(sizes))

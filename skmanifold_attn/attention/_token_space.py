@@ -36,7 +36,7 @@ def _dot_maps(embed, pool):
     }
 
 
-def fused_dot_pool(embed, pool, tokens, mask, keep=False):
+def fused_dot_pool(embed, pool, tokens, mask, keep=False, score_offsets=None):
     """Dot-scoring pooling computed in token space, never forming K or V.
 
     Keys and values are affine in the tokens, so the scores are
@@ -67,7 +67,7 @@ def fused_dot_pool(embed, pool, tokens, mask, keep=False):
         # min(x) by the sign of a_k (exactly: rounding is monotone too).
         a = key_map[0][:, None]
         scores = a * tokens_last
-        if mask is None and key_offsets.ndim == 1:
+        if mask is None and key_offsets.ndim == 1 and score_offsets is None:
             x = tokens[:, :, 0]
             maximum = np.where(
                 a >= 0,
@@ -82,6 +82,8 @@ def fused_dot_pool(embed, pool, tokens, mask, keep=False):
         scores = np.einsum("ntd,tdk->nkt", tokens, key_map)
     if key_offsets.ndim == 2:
         scores += key_offsets.T
+    if score_offsets is not None:
+        scores += score_offsets
     weights = masked_softmax(
         scores, None if mask is None else mask[:, None, :], -1, maximum=maximum
     )
@@ -216,3 +218,4 @@ def fused_dot_backward(embed, pool, cache, d_out):
     pool.grads[1][:, D:] = d_W_v
     pool.grads[2][:D] = key_total @ block.T
     pool.grads[2][D:] = value_total
+    return d_scores

@@ -53,9 +53,7 @@ CONFIGS = [
 @pytest.mark.parametrize(
     "config", CONFIGS, ids=lambda c: ",".join(map(str, c.values())) or "default"
 )
-def test_loss_and_grads_with_row_context_match_finite_differences(
-    config, numeric_grad
-):
+def test_loss_and_grads_with_row_context_match_finite_differences(config, numeric_grad):
     net = _with_random_context(_network(**config))
     X = _data(config.get("token_dim", 2))
     task = config.get("task", "classification")

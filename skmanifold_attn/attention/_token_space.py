@@ -45,7 +45,9 @@ def fused_dot_pool(embed, pool, tokens, mask, keep=False, score_offsets=None):
     product has ``token_dim`` (not ``embed_dim``) inner terms. Scores are laid
     out (n, H * S, T), tokens last, for fast reductions. A score offset that
     is the same for every token (shared embedding, no positions) cancels in
-    the softmax and is left out.
+    the softmax and is left out. ``score_offsets`` (n, H * S, T), when given,
+    are added to the scores before the softmax (the row context, see
+    :class:`~._row_context.RowContext`).
 
     Returns
     -------
@@ -140,6 +142,11 @@ def fused_dot_backward(embed, pool, cache, d_out):
 
     The chain rule of :func:`fused_dot_pool`, through its token-space maps
     back to ``W_e``, ``b_e``, positions, ``W``, ``b`` and the seeds.
+
+    Returns
+    -------
+    d_scores : ndarray of shape (n, n_heads * n_seeds, T)
+        The gradient of the scores (for score offsets added to them).
     """
     tokens, weights = cache["tokens"], cache["weights"]
     n, T, token_dim = tokens.shape

@@ -43,6 +43,7 @@ ARCHITECTURE = (
     "n_heads",
     "n_seeds",
     "scoring",
+    "context_rank",
     "n_layers",
     "categorical_features",
 )
@@ -178,6 +179,7 @@ class AttentionPooling(
         "n_heads": [Interval(Integral, 1, None, closed="left")],
         "n_seeds": [Interval(Integral, 1, None, closed="left")],
         "scoring": [StrOptions(set(SCORINGS))],
+        "context_rank": [Interval(Integral, 0, None, closed="left")],
         "n_layers": [Interval(Integral, 0, None, closed="left")],
         "mask_fraction": [Interval(Real, 0, 1, closed="neither")],
         "task": [StrOptions(set(TASKS))],
@@ -195,6 +197,7 @@ class AttentionPooling(
         n_heads=4,
         n_seeds=4,
         scoring="dot",
+        context_rank=32,
         n_layers=0,
         mask_fraction=0.25,
         task="auto",
@@ -219,6 +222,7 @@ class AttentionPooling(
         self.n_heads = n_heads
         self.n_seeds = n_seeds
         self.scoring = scoring
+        self.context_rank = context_rank
         self.n_layers = n_layers
         self.mask_fraction = mask_fraction
         self.task = task
@@ -321,6 +325,7 @@ class AttentionPooling(
             dtype=X.dtype,
             categorical=getattr(self._schema, "categorical", None),
             n_categories=getattr(self._schema, "n_categories", None),
+            context_rank=self.context_rank,
         )
 
     def _fit(self, X, y, incremental, classes=None):

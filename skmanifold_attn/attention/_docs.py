@@ -40,6 +40,19 @@ ATTENTION_DOC_PIECES = {
     scoring : {"dot", "additive", "gated"}, default="dot"
         Attention score: scaled dot product, additive (Bahdanau) or gated
         (Ilse et al., 2018).
+    context_rank : int, default=32
+        Rank of the row context of the scores: the score of every head, seed
+        and token is shifted by ``(x U) . v``, a learned ``context_rank``-wide
+        summary ``x U`` of the whole standardised row ``x`` read with a
+        learned vector ``v`` per head, seed and token (zero at the start).
+        Where a seed looks then depends on the rest of the row, not only on
+        the token itself (with ``token_dim=1`` a token is one number); on the
+        digits with one token per pixel it lifts the pooled features from
+        the level of the raw pixels to the MLP's. 0 turns it off. Only used
+        by order-aware models (``embedding="per_token"`` or a positional
+        encoding) with ``scoring="dot"``, no self-attention blocks
+        (``n_layers=0``), no categorical columns and ``token_dim <=
+        embed_dim``; ignored otherwise.
 """,
     # batch_size ... verbose: the training loop.
     "attention_training": """\
@@ -76,9 +89,9 @@ ATTENTION_DOC_PIECES = {
         Continue from the previous fit's weights (and standardisation). The
         parameters that shape the network (``token_dim``, ``embedding``,
         ``positional``, ``embed_dim``, ``n_heads``, ``n_seeds``, ``scoring``,
-        ``n_layers``) must not change in between, nor the task ``y`` is for
-        (under ``task``) or its classes: a continued fit (or
-        :meth:`partial_fit`) raises ValueError if they did.
+        ``context_rank``, ``n_layers``) must not change in between, nor the
+        task ``y`` is for (under ``task``) or its classes: a continued fit
+        (or :meth:`partial_fit`) raises ValueError if they did.
     random_state : int, RandomState instance or None, default=None
         Seed of the initial weights, shuffling, hiding and validation split.
     verbose : bool or int, default=False

@@ -21,6 +21,7 @@ from .._nn._losses import softmax_cross_entropy, squared_error
 from ._embedding import TokenEmbedding
 from ._fused import fused_backward, fused_projection
 from ._pooling import AttentionPool
+from ._row_context import RowContext
 from ._self_attention import SelfAttentionBlock
 from ._table_token_space import (
     table_attention_weights,
@@ -86,6 +87,11 @@ class AttentionNetwork:
         with any, tokens are embedded by :class:`TableEmbedding`.
     n_categories : ndarray of int of shape (n_tokens,) or None, default=None
         Categories per column (0 for numeric ones), with ``categorical``.
+    context_rank : int, default=0
+        Rank of the row context added to the scores (see
+        :class:`~._row_context.RowContext`); 0 for none. Used only on the
+        fused dot-scoring path of an order-aware model (``context`` is None
+        otherwise).
     """
 
     # Small matrices: BLAS threads cost more than they give.
@@ -110,6 +116,7 @@ class AttentionNetwork:
         dtype,
         categorical=None,
         n_categories=None,
+        context_rank=0,
     ):
         if task not in TASKS:
             raise ValueError(f"Unknown task {task!r}; use one of {TASKS}.")
@@ -154,7 +161,20 @@ class AttentionNetwork:
         elif task == "masked":
             n_outputs = (n_tokens if self.order_aware else 1) * token_dim
         self.head = Dense(n_seeds * embed_dim, n_outputs, rng=rng, dtype=dtype)
+        # Drawn last: the other weights are those of the network without it.
+        self.context = None
+        if context_rank and self.fused and scoring == "dot" and self.order_aware:
+            self.context = RowContext(
+                n_tokens * token_dim,
+                n_heads * n_seeds,
+                n_tokens,
+                context_rank,
+                rng=rng,
+                dtype=dtype,
+            )
         parts = [self.embed, *self.blocks, self.pool, self.head]
+        if self.context is not None:
+            parts.append(self.context)
         self.params = [p for part in parts for p in part.params]
         self.grads = [g for part in parts for g in part.grads]
         self.penalized = [f for part in parts for f in part.penalized]
@@ -167,8 +187,11 @@ class AttentionNetwork:
             )
             return out
         if self.fused and self.pool.scoring == "dot":
+            offsets = None
+            if self.context is not None:
+                offsets = self.context.forward(tokens.reshape(tokens.shape[0], -1))
             out, _, self._dot_cache = fused_dot_pool(
-                self.embed, self.pool, tokens, mask, keep=True
+                self.embed, self.pool, tokens, mask, keep=True, score_offsets=offsets
             )
             return out
         if self.fused:
@@ -186,7 +209,11 @@ class AttentionNetwork:
             table_dot_backward(self.embed, self.pool, self._dot_cache, d_pooled)
             return
         if self.fused and self.pool.scoring == "dot":
-            fused_dot_backward(self.embed, self.pool, self._dot_cache, d_pooled)
+            d_scores = fused_dot_backward(
+                self.embed, self.pool, self._dot_cache, d_pooled
+            )
+            if self.context is not None:
+                self.context.backward(d_scores)
             return
         if self.fused:
             dP = self.pool.backward_projected(d_pooled)
@@ -196,6 +223,12 @@ class AttentionNetwork:
         for block in reversed(self.blocks):
             dE = block.backward(dE)
         self.embed.backward(dE)
+
+    def _offsets(self, tokens):
+        """Row-context score offsets for inference (None without context)."""
+        if self.context is None:
+            return None
+        return self.context.predict(tokens.reshape(tokens.shape[0], -1))
 
     def _projections(self, tokens, mask):
         """Pooling projections of ``tokens`` for inference, (n * T, m * D)."""
@@ -216,7 +249,9 @@ class AttentionNetwork:
         if self.table_fused:
             return table_dot_pool(self.embed, self.pool, tokens, mask)[0]
         if self.fused and self.pool.scoring == "dot":
-            return fused_dot_pool(self.embed, self.pool, tokens, mask)[0]
+            return fused_dot_pool(
+                self.embed, self.pool, tokens, mask, score_offsets=self._offsets(tokens)
+            )[0]
         if self.pool.scoring == "dot":
             return self.pool.predict(self._embeddings(tokens, mask), mask)
         n, T = tokens.shape[:2]
@@ -229,7 +264,9 @@ class AttentionNetwork:
             weights = table_attention_weights(self.embed, self.pool, tokens, mask)
             return weights.reshape(n, H, S, T)
         if self.fused and self.pool.scoring == "dot":
-            weights = fused_dot_pool(self.embed, self.pool, tokens, mask)[1]
+            weights = fused_dot_pool(
+                self.embed, self.pool, tokens, mask, score_offsets=self._offsets(tokens)
+            )[1]
             return weights.reshape(n, H, S, T)
         if self.pool.scoring == "dot":
             return self.pool.attention_weights(self._embeddings(tokens, mask), mask)
@@ -338,7 +375,10 @@ class AttentionNetwork:
 
     def clear_cache(self):
         """Drop what the last forward pass kept (smaller pickles)."""
-        for part in [self, self.embed, *self.blocks, self.pool, self.head]:
+        parts = [self, self.embed, *self.blocks, self.pool, self.head]
+        if self.context is not None:
+            parts.append(self.context)
+        for part in parts:
             for name in [k for k in vars(part) if k in _CACHED]:
                 delattr(part, name)
             for layer in getattr(part, "_layers", []):
@@ -360,4 +400,6 @@ _CACHED = {
     "_inv_std",
     "_shape",
     "_dot_cache",
+    "_rows",
+    "_summary",
 }

@@ -132,6 +132,7 @@ class AttentionPoolingClassifier(ClassifierMixin, _AttentionPoolingPredictor):
         n_heads=4,
         n_seeds=4,
         scoring="dot",
+        context_rank=32,
         n_layers=0,
         alpha=0.01,
         batch_size="auto",
@@ -154,6 +155,7 @@ class AttentionPoolingClassifier(ClassifierMixin, _AttentionPoolingPredictor):
         self.n_heads = n_heads
         self.n_seeds = n_seeds
         self.scoring = scoring
+        self.context_rank = context_rank
         self.n_layers = n_layers
         self.alpha = alpha
         self.batch_size = batch_size
@@ -341,6 +343,7 @@ class AttentionPoolingRegressor(RegressorMixin, _AttentionPoolingPredictor):
         n_heads=4,
         n_seeds=4,
         scoring="dot",
+        context_rank=32,
         n_layers=1,
         alpha=0.01,
         batch_size="auto",
@@ -363,6 +366,7 @@ class AttentionPoolingRegressor(RegressorMixin, _AttentionPoolingPredictor):
         self.n_heads = n_heads
         self.n_seeds = n_seeds
         self.scoring = scoring
+        self.context_rank = context_rank
         self.n_layers = n_layers
         self.alpha = alpha
         self.batch_size = batch_size

@@ -36,7 +36,7 @@ def _dot_maps(embed, pool):
     }
 
 
-def fused_dot_pool(embed, pool, tokens, mask, keep=False):
+def fused_dot_pool(embed, pool, tokens, mask, keep=False, score_offsets=None):
     """Dot-scoring pooling computed in token space, never forming K or V.
 
     Keys and values are affine in the tokens, so the scores are
@@ -45,7 +45,9 @@ def fused_dot_pool(embed, pool, tokens, mask, keep=False):
     product has ``token_dim`` (not ``embed_dim``) inner terms. Scores are laid
     out (n, H * S, T), tokens last, for fast reductions. A score offset that
     is the same for every token (shared embedding, no positions) cancels in
-    the softmax and is left out.
+    the softmax and is left out. ``score_offsets`` (n, H * S, T), when given,
+    are added to the scores before the softmax (the row context, see
+    :class:`~._row_context.RowContext`).
 
     Returns
     -------
@@ -67,7 +69,7 @@ def fused_dot_pool(embed, pool, tokens, mask, keep=False):
         # min(x) by the sign of a_k (exactly: rounding is monotone too).
         a = key_map[0][:, None]
         scores = a * tokens_last
-        if mask is None and key_offsets.ndim == 1:
+        if mask is None and key_offsets.ndim == 1 and score_offsets is None:
             x = tokens[:, :, 0]
             maximum = np.where(
                 a >= 0,
@@ -82,6 +84,8 @@ def fused_dot_pool(embed, pool, tokens, mask, keep=False):
         scores = np.einsum("ntd,tdk->nkt", tokens, key_map)
     if key_offsets.ndim == 2:
         scores += key_offsets.T
+    if score_offsets is not None:
+        scores += score_offsets
     weights = masked_softmax(
         scores, None if mask is None else mask[:, None, :], -1, maximum=maximum
     )
@@ -138,6 +142,11 @@ def fused_dot_backward(embed, pool, cache, d_out):
 
     The chain rule of :func:`fused_dot_pool`, through its token-space maps
     back to ``W_e``, ``b_e``, positions, ``W``, ``b`` and the seeds.
+
+    Returns
+    -------
+    d_scores : ndarray of shape (n, n_heads * n_seeds, T)
+        The gradient of the scores (for score offsets added to them).
     """
     tokens, weights = cache["tokens"], cache["weights"]
     n, T, token_dim = tokens.shape
@@ -216,3 +225,4 @@ def fused_dot_backward(embed, pool, cache, d_out):
     pool.grads[1][:, D:] = d_W_v
     pool.grads[2][:D] = key_total @ block.T
     pool.grads[2][D:] = value_total
+    return d_scores

@@ -91,19 +91,22 @@ def test_default_fit_on_a_mixed_table_converges():
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(600)
+@pytest.mark.timeout(900)
 def test_default_fit_on_digits_converges_and_beats_mlp_on_unshuffled_folds():
     # scikit-learn's default cv=5 on digits is unshuffled: each fold holds
-    # other writers. token_dim=8 says how the rows are laid out (8 image
-    # rows of 8 pixels); every other parameter is at its default.
+    # other writers. Both layouts: the default one token per pixel, and
+    # token_dim=8 (8 image rows of 8 pixels); every other parameter is at
+    # its default. Measured: 0.942 (one token per pixel; 0.918 without the
+    # row context, context_rank=0), 0.946 (token_dim=8), the MLP 0.938.
     X, y = load_digits(return_X_y=True)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", ConvergenceWarning)
-        ours = cross_val_score(_ours(True, token_dim=8), X, y, cv=5).mean()
     mlp = _scores(
         make_pipeline(StandardScaler(), MLPClassifier(random_state=0)), X, y, 5
     )
-    assert ours >= mlp - 0.005, (ours, mlp)
+    for token_dim in (1, 8):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", ConvergenceWarning)
+            ours = cross_val_score(_ours(True, token_dim=token_dim), X, y, cv=5)
+        assert ours.mean() >= mlp - 0.005, (token_dim, ours.mean(), mlp)
 
 
 @pytest.mark.slow

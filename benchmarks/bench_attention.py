@@ -18,6 +18,11 @@ thread on each side (``torch.set_num_threads(1)``, threadpoolctl for numpy):
   has that parameter, else the codes as numeric columns of the per-token
   embedding (the run says which).
 
+The row context of the scores (``context_rank``, on by default for the
+per-token dot configurations) is turned off on our side, as the twins have
+none; it adds a ``(n_inputs, rank)`` and a ``(rank, heads * tokens)``
+product per batch.
+
 Each side uses the best algebra it can. Where no block sits between the
 embedding and the pooling, ours composes the two linear maps (and for dot
 scoring pools in raw-token space without forming keys or values); after
@@ -180,6 +185,9 @@ def ours(config, epochs):
         n_iter_no_change=epochs + 1,
         random_state=0,
     )
+    if "context_rank" in AttentionPooling().get_params():
+        # The twins have no row context of the scores: leave it out.
+        params["context_rank"] = 0
 
     if table and CATEGORICAL:
         params["categorical_features"] = list(range(TABLE_NUMERIC, config["n_tokens"]))

@@ -92,35 +92,51 @@ class AutoIndex(SklearnIndex):
         super().__init__("auto", n_jobs=n_jobs)
 
     def _build(self, X, n_neighbors):
-        self.screen_ = None
-        if not applies(X, n_neighbors, self.metric):
+        self.screened_ = applies(X, n_neighbors, self.metric)
+        self._screen = None
+        if not self.screened_:
             super()._build(X, n_neighbors)
             return
-        self.screen_ = ScreenedBruteForce(X)
         # The estimators' nbrs_: scikit-learn's equivalent exact search.
         self.estimator_ = NearestNeighbors(
             n_neighbors=n_neighbors, algorithm="brute", n_jobs=self.n_jobs
         ).fit(X)
 
+    def _screened(self):
+        """The float32 screen of the data, built when a query needs it.
+
+        It is dropped after a search of the indexed rows themselves (the
+        training rows' own neighbours): a fitted estimator then keeps no float32
+        copy of its data (half the data's memory), and a later query builds
+        the same screen again in one pass over the data.
+        """
+        if self._screen is None:
+            self._screen = ScreenedBruteForce(self.data_)
+        return self._screen
+
     def query(self, X, n_neighbors, *, return_distance=True, chunk_size=None):
-        if X is self.data_ and self.screen_ is not None:
-            # The indexed rows themselves: the symmetric search, same result.
-            return self.screen_.kneighbors(None, n_neighbors, return_distance)
+        if X is self.data_ and self.screened_:
+            # The indexed rows themselves: the symmetric search, same result
+            # (the training rows' own search, after which the screen goes).
+            result = self._screened().kneighbors(None, n_neighbors, return_distance)
+            self._screen = None
+            return result
         return super().query(
             X, n_neighbors, return_distance=return_distance, chunk_size=chunk_size
         )
 
     def _query(self, X, n_neighbors, return_distance):
-        if self.screen_ is None:
+        if not self.screened_:
             return super()._query(X, n_neighbors, return_distance)
-        return self.screen_.kneighbors(X, n_neighbors, return_distance)
+        return self._screened().kneighbors(X, n_neighbors, return_distance)
 
     def training_neighbors(self, n_neighbors, *, return_distance=False):
-        if self.screen_ is None:
+        if not self.screened_:
             return super().training_neighbors(
                 n_neighbors, return_distance=return_distance
             )
-        distances, indices = self.screen_.kneighbors(None, n_neighbors + 1)
+        distances, indices = self._screened().kneighbors(None, n_neighbors + 1)
+        self._screen = None
         indices, distances = _drop_self(indices, distances)
         return (distances, indices) if return_distance else indices
 

@@ -56,7 +56,8 @@ def test_same_neighbours_as_sklearn_brute(n_features):
     _check(kneighbors(X, K), expected, scale)
     _check(kneighbors(new, K, Y=X, chunk_size=17), _sklearn(X, Q=new), scale)
     index = make_index("auto").build(X, K + 1)
-    assert isinstance(index.screen_, ScreenedBruteForce)
+    assert index.screened_
+    assert isinstance(index._screened(), ScreenedBruteForce)
     # The indexed rows queried as such (themselves included) and as a copy.
     _check(index.query(X, K), index.query(X.copy(), K), scale, rtol=0)
     # scikit-learn's norm expansion leaves about sqrt(eps) at distance 0.
@@ -178,14 +179,14 @@ def test_auto_follows_sklearns_brute_force_rule():
     rng = np.random.RandomState(8)
     X = rng.standard_normal((200, 16))
     index = make_index("auto").build(X, 5)
-    assert isinstance(index, AutoIndex) and index.screen_ is not None
+    assert isinstance(index, AutoIndex) and index.screened_
     assert isinstance(index.estimator_, NearestNeighbors)
     low = rng.standard_normal((200, 15))
-    assert make_index("auto").build(low, 5).screen_ is None  # a KD-tree
+    assert not make_index("auto").build(low, 5).screened_  # a KD-tree
     # Half the data as neighbours: scikit-learn takes brute force at any width.
-    assert make_index("auto").build(low, 100).screen_ is not None
-    assert make_index("auto").build(sp.csr_matrix(X), 5).screen_ is None
-    assert not hasattr(make_index("brute").build(X, 5), "screen_")
+    assert make_index("auto").build(low, 100).screened_
+    assert not make_index("auto").build(sp.csr_matrix(X), 5).screened_
+    assert not hasattr(make_index("brute").build(X, 5), "screened_")
     assert not applies(np.array([[np.nan] * 20, [0.0] * 20]), 1)
     assert not applies(np.array([[1e308] * 20, [-1e308] * 20]), 1)
     assert applies(np.array([[1e300] * 20, [-1e300] * 20]), 1)
@@ -200,7 +201,9 @@ def test_estimators_with_auto_match_sklearn_brute_force():
     new = X[:30] + 1e-3
     for Estimator in (LocallyLinearEmbedding, LaplacianEigenmaps):
         auto = Estimator(n_neighbors=10, random_state=0).fit(X)
-        assert auto._index.screen_ is not None
+        assert auto._index.screened_
+        # No float32 copy of the data is kept after the fit.
+        assert auto._index._screen is None
         reference = Estimator(
             n_neighbors=10, random_state=0, neighbors_algorithm=brute
         ).fit(X)
@@ -233,3 +236,17 @@ def test_symmetric_training_search(monkeypatch, order):
     np.testing.assert_array_equal(found[0], expected[0])
     wide = X.astype(np.float64)
     _check(found, _direct(wide, wide, K), 1.0, rtol=1e-14)
+
+
+def test_screen_dropped_after_the_training_search_and_rebuilt_alike():
+    rng = np.random.RandomState(11)
+    X = rng.standard_normal((300, 40))
+    new = rng.standard_normal((25, 40))
+    index = make_index("auto").build(X, K + 1)
+    before = index.query(new, K)
+    neighbors = index.training_neighbors(K)
+    assert index._screen is None
+    np.testing.assert_array_equal(neighbors, _sklearn(X)[1])
+    after = index.query(new, K)
+    np.testing.assert_array_equal(after[1], before[1])
+    np.testing.assert_array_equal(after[0], before[0])

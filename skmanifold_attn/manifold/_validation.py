@@ -10,6 +10,13 @@ import scipy.sparse as sp
 MAX_MAGNITUDE = 1e150
 
 
+def _largest_magnitude(X):
+    """``max|X|`` by two reductions (``np.abs(X)`` would copy the data)."""
+    if not X.size:
+        return 0.0
+    return max(abs(float(X.max())), abs(float(X.min())))
+
+
 def check_magnitude(X):
     """Raise a ValueError when ``X`` is too large for squared distances.
 
@@ -23,7 +30,7 @@ def check_magnitude(X):
     ValueError
         When ``max|X| * sqrt(n_features)`` exceeds ``MAX_MAGNITUDE``.
     """
-    largest = float(np.max(np.abs(X))) if X.size else 0.0
+    largest = _largest_magnitude(X)
     if largest * np.sqrt(max(X.shape[1], 1)) > MAX_MAGNITUDE:
         raise ValueError(
             f"X contains values too large for the neighbour computations "
@@ -56,7 +63,7 @@ def input_scale(X):
         1.0 unless ``0 < max|X| < MIN_MAGNITUDE``; then ``2**e`` with
         ``max|X| / 2**e`` in [0.5, 1).
     """
-    largest = float(np.max(np.abs(X))) if X.size else 0.0
+    largest = _largest_magnitude(X)
     if not 0.0 < largest < MIN_MAGNITUDE:
         return 1.0
     _, exponent = np.frexp(largest)

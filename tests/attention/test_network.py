@@ -1,46 +1,11 @@
 import numpy as np
 import pytest
+from _small_network import padded_rows, small_network
 
-from skmanifold_attn.attention._network import AttentionNetwork, split_tokens
+from skmanifold_attn.attention._network import split_tokens
 
-
-def _network(
-    task,
-    *,
-    n_layers=0,
-    n_heads=2,
-    embedding="per_token",
-    positional=None,
-    scoring="dot",
-    token_dim=2,
-    n_outputs=3,
-    seed=0,
-    dtype=np.float64,
-):
-    return AttentionNetwork(
-        n_tokens=4,
-        token_dim=token_dim,
-        embed_dim=6,
-        n_heads=n_heads,
-        n_seeds=2,
-        n_layers=n_layers,
-        embedding=embedding,
-        positional=positional,
-        scoring=scoring,
-        task=task,
-        n_outputs=n_outputs,
-        mask_fraction=0.4,
-        rng=np.random.RandomState(seed),
-        dtype=dtype,
-    )
-
-
-def _data(token_dim=2, seed=1):
-    rng = np.random.RandomState(seed)
-    X = rng.normal(size=(5, 4 * token_dim))
-    X[1, :token_dim] = np.nan  # padding token
-    X[3, 2 * token_dim :] = np.nan
-    return X
+_network = small_network
+_data = padded_rows
 
 
 CONFIGS = [

@@ -1,38 +1,18 @@
 import numpy as np
 import pytest
+from _small_network import padded_rows, small_network
 from sklearn.datasets import load_digits
 
 from skmanifold_attn import AttentionPooling
-from skmanifold_attn.attention._network import AttentionNetwork
 
 
 def _network(context_rank=3, *, token_dim=2, seed=0, **params):
-    config = dict(
-        n_tokens=4,
-        token_dim=token_dim,
-        embed_dim=6,
-        n_heads=2,
-        n_seeds=2,
-        n_layers=0,
-        embedding="per_token",
-        positional=None,
-        scoring="dot",
-        task="classification",
-        n_outputs=3,
-        mask_fraction=0.4,
-        rng=np.random.RandomState(seed),
-        dtype=np.float64,
+    return small_network(
+        context_rank=context_rank, token_dim=token_dim, seed=seed, **params
     )
-    config.update(params)
-    return AttentionNetwork(context_rank=context_rank, **config)
 
 
-def _data(token_dim=2, seed=1):
-    rng = np.random.RandomState(seed)
-    X = rng.normal(size=(5, 4 * token_dim))
-    X[1, :token_dim] = np.nan  # padding token
-    X[3, 2 * token_dim :] = np.nan
-    return X
+_data = padded_rows
 
 
 def _with_random_context(net, seed=5):

@@ -275,7 +275,8 @@ class LaplacianEigenmaps(
             dtype=np.float64,
             ensure_min_samples=2 if reset else 1,
         )
-        if not precomputed and not callable(self.affinity):
+        if self.affinity == "rbf":
+            # The kernel depends on the scale: no rescaling can help.
             check_magnitude(X)
         return X
 
@@ -366,13 +367,14 @@ class LaplacianEigenmaps(
         timer = StageTimer(type(self).__name__, self.verbose)
         X = self._validate(X, reset=True)
         n_samples = X.shape[0]
-        # Tiny data (kNN affinities only, which do not depend on a common
-        # scale): indexed divided by a power of two, so that squared
-        # distances do not underflow; transform divides alike.
+        # Tiny and huge data (kNN affinities only, which do not depend on a
+        # common scale): indexed divided by a power of two, so that squared
+        # distances neither underflow nor overflow; transform divides alike.
         self._scale = 1.0
         if self.affinity == "nearest_neighbors":
             self._scale = input_scale(X)
             X = X / self._scale if self._scale != 1.0 else X
+            check_magnitude(X)
         # Rows equal to each other (the same point, or the same affinities):
         # transform gives each the mean of their embeddings.
         first = None
@@ -510,6 +512,8 @@ class LaplacianEigenmaps(
         X = self._validate(X, reset=False)
         if self._scale != 1.0:
             X = X / self._scale
+        if self.affinity == "nearest_neighbors":
+            check_magnitude(X)
         scale = 1.0 - self.eigenvalues_
         # Eigenvalues of a normalised Laplacian near 1 would blow the
         # extension up; they never occur among the bottom ones of a sane graph.

@@ -271,9 +271,9 @@ default='auto'
         Nearest neighbors index over the training data: the fitted
         :class:`~sklearn.neighbors.NearestNeighbors` of the exact backends,
         the given neighbours estimator, else the index. Its data are divided
-        by a power of two when their magnitude is below 1e-100, so that
-        squared distances do not underflow (the embedding does not depend on
-        a common scale).
+        by a power of two when their magnitude is below 1e-100 or above about
+        1e150, so that squared distances neither underflow nor overflow (the
+        embedding does not depend on a common scale).
 
     See Also
     --------
@@ -357,11 +357,11 @@ default='auto'
         timer = StageTimer(type(self).__name__, self.verbose)
         random_state = check_random_state(self.random_state)
         X = validate_data(self, X, dtype=float)
-        check_magnitude(X)
         first = first_equal_rows(X)
         warn_duplicates(first, stacklevel=4)
-        # Tiny data are indexed divided by a power of two (exact), so that
-        # squared distances do not underflow; transform divides alike.
+        # Tiny and huge data are indexed divided by a power of two (exact),
+        # so that squared distances neither underflow nor overflow; transform
+        # divides alike.
         self._scale = input_scale(X)
         (
             self.embedding_,
@@ -455,9 +455,9 @@ default='auto'
         """
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=float)
-        check_magnitude(X)
         if self._scale != 1.0:
             X = X / self._scale
+        check_magnitude(X)
         return locally_linear_map(
             X,
             self._index,

@@ -46,11 +46,12 @@ MIN_MAGNITUDE = 1e-100
 
 
 def input_scale(X):
-    """A power of two that brings tiny data to magnitude about 1, else 1.
+    """A power of two that brings tiny or huge data to magnitude about 1, else 1.
 
     Dividing by a power of two is exact, so the neighbours, reconstruction
     weights and kNN affinities (all invariant to a common scale) of the
-    rescaled data are those of ``X`` computed without underflow.
+    rescaled data are those of ``X`` computed without underflow or overflow
+    (scikit-learn computes data up to about 1e150 as they are).
 
     Parameters
     ----------
@@ -60,11 +61,13 @@ def input_scale(X):
     Returns
     -------
     scale : float
-        1.0 unless ``0 < max|X| < MIN_MAGNITUDE``; then ``2**e`` with
-        ``max|X| / 2**e`` in [0.5, 1).
+        1.0 unless ``0 < max|X| < MIN_MAGNITUDE`` or ``max|X|`` fails
+        :func:`check_magnitude`; then ``2**e`` with ``max|X| / 2**e`` in
+        [0.5, 1).
     """
     largest = _largest_magnitude(X)
-    if not 0.0 < largest < MIN_MAGNITUDE:
+    huge = largest * np.sqrt(max(X.shape[1], 1)) > MAX_MAGNITUDE
+    if not (0.0 < largest < MIN_MAGNITUDE or huge):
         return 1.0
     _, exponent = np.frexp(largest)
     return float(np.ldexp(1.0, int(exponent)))

@@ -294,14 +294,16 @@ def test_negative_affinities_are_refused_clearly():
         model.transform(affinity[:3] - 1.0)
 
 
-def test_tiny_data_embed_as_their_rescaled_copy():
+def test_tiny_and_huge_data_embed_as_their_rescaled_copy():
     # 1e-300 once gave silent garbage (transform up to 1.5e10): squared
-    # distances underflow. kNN affinities do not depend on a common scale.
+    # distances underflow; 1e200 was refused (they overflow), where
+    # scikit-learn fits up to about 1e150. kNN affinities do not depend on a
+    # common scale.
     rng = np.random.RandomState(0)
     X = 1.0 + rng.uniform(size=(300, 3))
     new = 1.0 + rng.uniform(size=(40, 3))
     reference = LaplacianEigenmaps(n_neighbors=10, random_state=0).fit(X)
-    for factor in (2.0**-1000, 1e-300):
+    for factor in (2.0**-1000, 1e-300, 1e200, 2.0**1000):
         model = LaplacianEigenmaps(n_neighbors=10, random_state=0).fit(X * factor)
         np.testing.assert_allclose(model.embedding_, reference.embedding_, atol=1e-10)
         np.testing.assert_allclose(

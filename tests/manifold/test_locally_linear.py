@@ -218,13 +218,30 @@ def test_function_form_refuses_sparse_input():
         locally_linear_embedding(index, n_neighbors=5, n_components=2)
 
 
-def test_huge_values_give_a_clear_error():
-    X = np.random.RandomState(0).uniform(size=(60, 3)) * 1e200
+@pytest.mark.parametrize("n_samples", [60, 6000])
+def test_huge_values_are_fitted_as_rescaled(n_samples):
+    # scikit-learn fits data near 1e150 as they are; ours divides them by a
+    # power of two (exact), so 1e200 works too: the same neighbours and
+    # weights as the data divided by 1e200 (up to that division's rounding).
+    X = make_swiss_roll(n_samples, random_state=0)[0]
+    huge = X * 1e200
+    est = LocallyLinearEmbedding(n_neighbors=10, random_state=0).fit(huge)
+    plain = LocallyLinearEmbedding(n_neighbors=10, random_state=0).fit(X)
+    np.testing.assert_allclose(
+        est.reconstruction_error_, plain.reconstruction_error_, rtol=1e-6
+    )
+    assert _procrustes_residual(est.embedding_, plain.embedding_) < 1e-6
+    new = X[:20] + 0.01
+    assert _procrustes_residual(est.transform(new * 1e200), plain.transform(new)) < 1e-6
+    np.testing.assert_allclose(
+        est.inverse_transform(est.embedding_[:5]),
+        1e200 * plain.inverse_transform(plain.embedding_[:5]),
+        rtol=1e-5,
+    )
+    # New rows far beyond the fitted scale still give a clear error.
+    small = LocallyLinearEmbedding(n_neighbors=10).fit(X)
     with pytest.raises(ValueError, match="too large"):
-        LocallyLinearEmbedding().fit(X)
-    est = LocallyLinearEmbedding().fit(X / 1e200)
-    with pytest.raises(ValueError, match="too large"):
-        est.transform(X)
+        small.transform(huge)
 
 
 def test_duplicates_and_constant_features_are_regularised():

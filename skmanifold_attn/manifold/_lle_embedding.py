@@ -17,10 +17,14 @@ from ._graph import fit_neighbors
 from ._hlle import hessian_neighbors_message
 from ._local_weights import barycenter_weights, weight_matrix
 from ._neighbors import build_index
+from ._ordering import spatial_order
 from ._progress import StageTimer
 from ._validation import check_magnitude, first_equal_rows, input_scale
 
 METHODS = ("standard", "hessian", "modified", "ltsa")
+# Above this many points the hessian, modified and ltsa methods relabel the
+# points in a spatial order (where the sparse LU's ordering starts to matter).
+RELABEL_MIN_ROWS = 5000
 
 
 def _alignment_matrix(
@@ -119,7 +123,7 @@ def _locally_linear_embedding(
     )
     neighbors = index.training_neighbors(n_neighbors)
     timer("neighbours", f"n_samples={n_samples}, n_neighbors={n_neighbors}")
-    factor = M = None
+    factor = M = relabel = None
     if method == "standard":
         weights = barycenter_weights(X, X, neighbors, reg=reg, n_jobs=n_jobs)
         W = weight_matrix(weights.astype(np.float64, copy=False), neighbors, n_samples)
@@ -128,6 +132,15 @@ def _locally_linear_embedding(
         if eigen_solver in ("arpack", "dense"):
             M = (factor.T @ factor).tocsr()
     else:
+        if eigen_solver in ("auto", "shift_invert") and n_samples > RELABEL_MIN_ROWS:
+            # The points (and M's rows) taken in a spatial order: the local
+            # blocks are summed into M with local memory traffic, and
+            # SuperLU's minimum degree finds less fill from that labelling
+            # (hessian LLE, 200,000-point swiss roll: 12.4 -> 10.5 s).
+            relabel = spatial_order(X)
+            rank = np.empty_like(relabel)
+            rank[relabel] = np.arange(n_samples)
+            X, neighbors = X[relabel], rank[neighbors[relabel]]
         M = _alignment_matrix(
             X,
             neighbors,
@@ -156,5 +169,7 @@ def _locally_linear_embedding(
         points=X,
         retry_singular=not duplicated,
     )
+    if relabel is not None:
+        result = (result[0][rank], result[1])
     timer("eigen solve", f"eigen_solver={eigen_solver!r}")
     return (*result, index) if return_index else result

@@ -61,3 +61,23 @@ def test_hessian_needs_enough_neighbours(s_curve):
         _locally_linear_embedding(
             s_curve, n_neighbors=5, n_components=2, method="hessian"
         )
+
+
+@pytest.mark.parametrize("method", ["modified", "hessian", "ltsa"])
+def test_spatial_relabelling_gives_the_same_embedding(monkeypatch, method):
+    # Above RELABEL_MIN_ROWS the points are relabelled in a spatial order
+    # before M is assembled and solved; the embedding comes back in the
+    # input's order, equal up to the solver's tolerance.
+    from sklearn.datasets import make_swiss_roll
+
+    from skmanifold_attn.manifold import _lle_embedding
+
+    X = make_swiss_roll(6000, random_state=0)[0]
+    params = dict(n_neighbors=12, n_components=2, method=method, random_state=0)
+    relabelled, error = _lle_embedding._locally_linear_embedding(X, **params)
+    monkeypatch.setattr(_lle_embedding, "RELABEL_MIN_ROWS", 10**9)
+    plain, plain_error = _lle_embedding._locally_linear_embedding(X, **params)
+    np.testing.assert_allclose(error, plain_error, rtol=1e-4)
+    rotation = np.linalg.lstsq(relabelled, plain, rcond=None)[0]
+    residual = np.linalg.norm(relabelled @ rotation - plain) / np.linalg.norm(plain)
+    assert residual < 1e-4

@@ -195,3 +195,22 @@ def test_disconnected_graph_with_far_apart_pieces():
     np.testing.assert_array_equal(np.sort(order), np.arange(1800))
     shuffled = np.random.RandomState(0).permutation(1800)
     assert _fill(both[order][:, order]) < 0.5 * _fill(both[shuffled][:, shuffled])
+
+
+def test_spatial_order_keeps_neighbours_close():
+    from sklearn.datasets import make_swiss_roll
+
+    from skmanifold_attn.manifold._ordering import spatial_order
+
+    X = make_swiss_roll(5000, random_state=0)[0]
+    order = spatial_order(X)
+    np.testing.assert_array_equal(np.sort(order), np.arange(5000))
+    W = barycenter_kneighbors_graph(X, 8).tocoo()
+    position = np.empty(5000, dtype=np.intp)
+    position[order] = np.arange(5000)
+    spatial = np.median(np.abs(position[W.row] - position[W.col]))
+    # In the input's (random) order a neighbour is about n/3 rows away.
+    assert spatial < 0.05 * np.median(np.abs(W.row - W.col))
+    # Coincident points and one feature work too.
+    np.testing.assert_array_equal(spatial_order(np.zeros((10, 3))), np.arange(10))
+    np.testing.assert_array_equal(spatial_order(np.array([[3.0], [1], [2]])), [1, 2, 0])

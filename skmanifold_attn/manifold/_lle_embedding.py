@@ -25,6 +25,10 @@ METHODS = ("standard", "hessian", "modified", "ltsa")
 # Above this many points the hessian, modified and ltsa methods relabel the
 # points in a spatial order (where the sparse LU's ordering starts to matter).
 RELABEL_MIN_ROWS = 5000
+# ... and at most this many features: on wide data the copy of X and the
+# principal directions cost more than the relabelling saves (784-D, 20,000
+# points: modified 5.60 -> 6.97 s, 0.10 GiB more memory).
+RELABEL_MAX_FEATURES = 8
 
 
 def _alignment_matrix(
@@ -132,7 +136,11 @@ def _locally_linear_embedding(
         if eigen_solver in ("arpack", "dense"):
             M = (factor.T @ factor).tocsr()
     else:
-        if eigen_solver in ("auto", "shift_invert") and n_samples > RELABEL_MIN_ROWS:
+        if (
+            eigen_solver in ("auto", "shift_invert")
+            and n_samples > RELABEL_MIN_ROWS
+            and n_features <= RELABEL_MAX_FEATURES
+        ):
             # The points (and M's rows) taken in a spatial order: the local
             # blocks are summed into M with local memory traffic, and
             # SuperLU's minimum degree finds less fill from that labelling

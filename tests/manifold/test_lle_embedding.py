@@ -81,3 +81,20 @@ def test_spatial_relabelling_gives_the_same_embedding(monkeypatch, method):
     rotation = np.linalg.lstsq(relabelled, plain, rcond=None)[0]
     residual = np.linalg.norm(relabelled @ rotation - plain) / np.linalg.norm(plain)
     assert residual < 1e-4
+
+
+def test_wide_data_are_not_relabelled(monkeypatch):
+    # On wide data the copy and the principal directions cost more than the
+    # relabelling saves: the points keep their order.
+    from skmanifold_attn.manifold import _lle_embedding
+
+    def refuse(points):
+        raise AssertionError("wide data were relabelled")
+
+    monkeypatch.setattr(_lle_embedding, "spatial_order", refuse)
+    rng = np.random.RandomState(0)
+    X = rng.uniform(size=(6000, 2)) @ rng.standard_normal((2, 9))
+    embedding, _ = _lle_embedding._locally_linear_embedding(
+        X, n_neighbors=8, n_components=2, method="ltsa", random_state=0
+    )
+    assert embedding.shape == (6000, 2) and np.isfinite(embedding).all()
